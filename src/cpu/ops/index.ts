@@ -1,0 +1,6 @@
+/** Loads every opcode module so the tables in ops/table.ts are complete. */
+import './alu.js';
+import './move.js';
+import './control.js';
+import './system.js';
+import './io.js';
