@@ -29,6 +29,13 @@ export interface Block {
   valid: boolean;
   /** Whether the block is in the cache (instructions straddling pages are decoded each time). */
   cached: boolean;
+  /**
+   * The blocks that last followed this one (two slots: taken and not-taken branch). Following a
+   * link skips the hash lookup; a link is used only if the successor is still valid and starts at
+   * the same EIP and physical address, so it can never run stale code.
+   */
+  succA: Block | null;
+  succB: Block | null;
 }
 
 export class BlockCache {
@@ -39,19 +46,35 @@ export class BlockCache {
 
   constructor(private readonly c: Cpu) {}
 
-  lookup(): Block {
+  /** Finds or decodes the block at CS:EIP. `prev` is the block that just ran, if any. */
+  lookup(prev: Block | null): Block {
     const c = this.c;
     const eip = c.eip;
     const lin = (c.segBase[CS] + eip) | 0;
     const e = c.tlbR[lin >>> 12];
     const phys = (e & (TLB_VALID | TLB_NX)) === TLB_VALID ? (e & -4096) | (lin & 0xfff) : translate(c, lin, 2, c.cpl === 3);
     const mode = c.cs32 ? 1 : 0;
-    const b = this.map.get(phys);
-    if (b !== undefined && b.eip0 === eip && b.mode === mode) return b;
-    const nb = decodeBlock(c, eip, lin, phys, mode);
-    this.decoded++;
-    if (nb.cached) this.insert(nb);
-    return nb;
+    if (prev !== null) {
+      const a = prev.succA;
+      if (a !== null && a.phys === phys && a.eip0 === eip && a.valid && a.mode === mode) return a;
+      const b = prev.succB;
+      if (b !== null && b.phys === phys && b.eip0 === eip && b.valid && b.mode === mode) {
+        prev.succB = a;
+        prev.succA = b;
+        return b;
+      }
+    }
+    let b = this.map.get(phys);
+    if (b === undefined || b.eip0 !== eip || b.mode !== mode) {
+      b = decodeBlock(c, eip, lin, phys, mode);
+      this.decoded++;
+      if (b.cached) this.insert(b);
+    }
+    if (prev !== null && b.cached) {
+      prev.succB = prev.succA;
+      prev.succA = b;
+    }
+    return b;
   }
 
   private insert(b: Block): void {

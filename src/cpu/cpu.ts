@@ -567,34 +567,46 @@ export class Cpu {
     const end = this.icount + budget;
     this.exitReason = Exit.Budget;
     this.stopRequested = false;
+    // The block that just ran: its successor links let the next lookup skip the hash map.
+    let prev: Block | null = null;
+    // Declared outside the try so the fault handler knows which instruction faulted.
+    let blk: Block | null = null;
+    let k = 0;
     for (;;) {
-      if (this.inhibitIrq) {
-        this.inhibitIrq = false;
-      } else if (this.nmiPending || (this.intrLine && this.flags & FLAG_IF) || this.halted) {
-        if (deliverPendingEvent(this)) continue;
-        if (this.halted) return Exit.Halt;
-      }
-      if (this.icount >= end) return Exit.Budget;
-      let blk: Block | null = null;
-      let k = 0;
       try {
-        blk = this.blocks.lookup();
-        const insns = blk.insns;
-        const n = insns.length;
-        this.stopBlock = false;
-        for (; k < n; k++) {
-          const i: Insn = insns[k];
-          i.exec(this, i);
-          if (this.stopBlock) {
-            // The handler set EIP itself (mode switch, exit) and asked us to leave this block.
-            k++;
-            break;
+        for (;;) {
+          if (this.inhibitIrq) {
+            this.inhibitIrq = false;
+          } else if (this.nmiPending || (this.intrLine && this.flags & FLAG_IF) || this.halted) {
+            if (deliverPendingEvent(this)) {
+              prev = null;
+              continue;
+            }
+            if (this.halted) return Exit.Halt;
           }
+          if (this.icount >= end) return Exit.Budget;
+          blk = null;
+          blk = this.blocks.lookup(prev);
+          const insns = blk.insns;
+          const n = insns.length;
+          this.stopBlock = false;
+          for (k = 0; k < n; k++) {
+            const i: Insn = insns[k];
+            i.exec(this, i);
+            if (this.stopBlock) {
+              // The handler set EIP itself (mode switch, exit) and asked us to leave this block.
+              k++;
+              break;
+            }
+          }
+          if (k === n && blk.fallthrough) this.eip = blk.endEip;
+          this.icount += k;
+          prev = blk;
+          if (this.exitReason !== Exit.Budget || this.stopRequested) return this.exitOrStop();
         }
-        if (k === n && blk.fallthrough) this.eip = blk.endEip;
-        this.icount += k;
       } catch (e) {
         if (e !== FAULT) throw e;
+        prev = null;
         if (blk !== null) {
           this.eip = blk.insns[k].eip;
           this.icount += k;
@@ -604,11 +616,13 @@ export class Cpu {
           return Exit.Exception;
         }
         deliverException(this);
-      }
-      if (this.exitReason !== Exit.Budget || this.stopRequested) {
-        return this.stopRequested && this.exitReason === Exit.Budget ? Exit.Stop : this.exitReason;
+        if (this.exitReason !== Exit.Budget || this.stopRequested) return this.exitOrStop();
       }
     }
+  }
+
+  private exitOrStop(): Exit {
+    return this.stopRequested && this.exitReason === Exit.Budget ? Exit.Stop : this.exitReason;
   }
 
   /** Arithmetic helper used by handlers that need the carry in (ADC/SBB/RCL/RCR). */

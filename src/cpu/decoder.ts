@@ -272,6 +272,8 @@ export function decodeBlock(c: Cpu, eip: number, lin: number, phys: number, mode
     mode,
     valid: true,
     cached: !d.crossed,
+    succA: null,
+    succB: null,
   };
 }
 
