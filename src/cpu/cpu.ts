@@ -113,7 +113,10 @@ export class Cpu {
   /** Instructions retired since reset. */
   icount = 0;
   exitReason: Exit = Exit.Budget;
-  /** Set by a handler to end the current block early (mode change, self-modifying code). */
+  /**
+   * Set by a block-ending handler that has set EIP itself (far transfer, INT, mode change), so the
+   * run loop must not apply the block's fall-through EIP. Only a block's last instruction sets it.
+   */
   stopBlock = false;
   /** Set to ask run() to return at the next block boundary. */
   stopRequested = false;
@@ -590,17 +593,14 @@ export class Cpu {
           const insns = blk.insns;
           const n = insns.length;
           this.stopBlock = false;
+          // Only a block's last instruction may change EIP or the CPU mode (the decoder ends blocks
+          // there), so the loop needs no per-instruction check. stopBlock means "EIP already set".
           for (k = 0; k < n; k++) {
             const i: Insn = insns[k];
             i.exec(this, i);
-            if (this.stopBlock) {
-              // The handler set EIP itself (mode switch, exit) and asked us to leave this block.
-              k++;
-              break;
-            }
           }
-          if (k === n && blk.fallthrough) this.eip = blk.endEip;
-          this.icount += k;
+          if (!this.stopBlock && blk.fallthrough) this.eip = blk.endEip;
+          this.icount += n;
           prev = blk;
           if (this.exitReason !== Exit.Budget || this.stopRequested) return this.exitOrStop();
         }
