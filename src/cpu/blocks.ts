@@ -13,6 +13,7 @@ import type { Insn } from './insn.js';
 import { CS } from './arch.js';
 import { translate } from './mmu.js';
 import { decodeBlock } from './decoder.js';
+import type { CompiledBlock } from './block-compiler.js';
 
 export interface Block {
   insns: Insn[];
@@ -36,6 +37,9 @@ export interface Block {
    */
   succA: Block | null;
   succB: Block | null;
+  /** Times interpreted; at COMPILE_THRESHOLD the block gets a compiled body. */
+  runs: number;
+  compiled: CompiledBlock | null;
 }
 
 export class BlockCache {

@@ -17,6 +17,7 @@ import {
 import { getCF, materialize, LazyOp } from './flags.js';
 import { Insn } from './insn.js';
 import { BlockCache, type Block } from './blocks.js';
+import { compileBlock, COMPILE_THRESHOLD } from './block-compiler.js';
 import { translate, type Access } from './mmu.js';
 import { deliverPendingEvent, deliverException } from './interrupts.js';
 import { segmentCheckSlow } from './segments.js';
@@ -118,6 +119,10 @@ export class Cpu {
    * run loop must not apply the block's fall-through EIP. Only a block's last instruction sets it.
    */
   stopBlock = false;
+  /** Index of the executing instruction within a compiled block (for fault rewind). */
+  blockIndex = 0;
+  /** Whether hot blocks get compiled bodies (block-compiler.ts); the interpreter is the fallback. */
+  compileBlocks = true;
   /** Set to ask run() to return at the next block boundary. */
   stopRequested = false;
   /** Whether VMCALL/VMMCALL exit to the hypervisor (Xen guests) or raise #UD (bare metal). */
@@ -595,9 +600,15 @@ export class Cpu {
           this.stopBlock = false;
           // Only a block's last instruction may change EIP or the CPU mode (the decoder ends blocks
           // there), so the loop needs no per-instruction check. stopBlock means "EIP already set".
-          for (k = 0; k < n; k++) {
-            const i: Insn = insns[k];
-            i.exec(this, i);
+          if (blk.compiled !== null) {
+            k = -1;
+            blk.compiled(this);
+          } else {
+            for (k = 0; k < n; k++) {
+              const i: Insn = insns[k];
+              i.exec(this, i);
+            }
+            if (++blk.runs === COMPILE_THRESHOLD && this.compileBlocks && blk.cached) blk.compiled = compileBlock(insns);
           }
           if (!this.stopBlock && blk.fallthrough) this.eip = blk.endEip;
           this.icount += n;
@@ -608,6 +619,7 @@ export class Cpu {
         if (e !== FAULT) throw e;
         prev = null;
         if (blk !== null) {
+          if (k < 0) k = this.blockIndex; // compiled block: it recorded the instruction index
           this.eip = blk.insns[k].eip;
           this.icount += k;
         }

@@ -274,6 +274,8 @@ export function decodeBlock(c: Cpu, eip: number, lin: number, phys: number, mode
     cached: !d.crossed,
     succA: null,
     succB: null,
+    runs: 0,
+    compiled: null,
   };
 }
 

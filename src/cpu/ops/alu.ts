@@ -8,10 +8,11 @@
  */
 import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
-import { FLAG_AF, FLAG_CF, FLAG_OF, VEC_DE } from '../arch.js';
-import { getCF, LazyOp, setFlags, setLazy, setLazyKeepCF, szp } from '../flags.js';
+import { ARITH_FLAGS, FLAG_AF, FLAG_CF, FLAG_OF, VEC_DE } from '../arch.js';
+import { getCF, lazyCF, LazyOp, setFlags, setLazy, setLazyKeepCF, szp } from '../flags.js';
 import { checkLock, def, def0f } from './table.js';
 import { getR8, setR8, sext } from './regs.js';
+import { ALU32_EVGV_M32, ALU32_EVGV_R32, ALU32_EVI_M32, ALU32_EVI_R32, ALU32_GVEV_M32, ALU32_GVEV_R32 } from './alu32.js';
 
 const ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7;
 const ALL = FLAG_CF | FLAG_OF | FLAG_AF | 0xc4;
@@ -176,7 +177,7 @@ for (let kind = 0; kind < 8; kind++) {
   def(base + 1, (d, i) => {
     d.modrm(i);
     i.imm2 = kind;
-    i.exec = i.mod === 3 ? (i.o32 ? EvGv_r32 : EvGv_r16) : i.o32 ? EvGv_m32 : EvGv_m16;
+    i.exec = i.mod === 3 ? (i.o32 ? ALU32_EVGV_R32[kind] ?? EvGv_r32 : EvGv_r16) : i.o32 ? ALU32_EVGV_M32[kind] ?? EvGv_m32 : EvGv_m16;
     checkLock(i, lockable);
   });
   def(base + 2, (d, i) => {
@@ -188,7 +189,7 @@ for (let kind = 0; kind < 8; kind++) {
   def(base + 3, (d, i) => {
     d.modrm(i);
     i.imm2 = kind;
-    i.exec = i.mod === 3 ? (i.o32 ? GvEv_r32 : GvEv_r16) : i.o32 ? GvEv_m32 : GvEv_m16;
+    i.exec = i.mod === 3 ? (i.o32 ? ALU32_GVEV_R32[kind] ?? GvEv_r32 : GvEv_r16) : i.o32 ? ALU32_GVEV_M32[kind] ?? GvEv_m32 : GvEv_m16;
     checkLock(i, false);
   });
   def(base + 4, (d, i) => {
@@ -204,7 +205,7 @@ for (let kind = 0; kind < 8; kind++) {
     i.imm = d.o32 ? d.imm32() : d.imm16();
     i.rm = 0;
     i.mod = 3;
-    i.exec = i.o32 ? EvI_r32 : EvI_r16;
+    i.exec = i.o32 ? ALU32_EVI_R32[kind] ?? EvI_r32 : EvI_r16;
     checkLock(i, false);
   });
 }
@@ -217,7 +218,7 @@ function group1(sizeBits: number, immKind: 'b' | 'v' | 'bs') {
     else if (immKind === 'v') i.imm = d.o32 ? d.imm32() : d.imm16();
     else i.imm = d.o32 ? d.imm8s() : d.imm8s() & 0xffff;
     if (sizeBits === 8) i.exec = i.mod === 3 ? EbI_r : EbI_m;
-    else if (i.o32) i.exec = i.mod === 3 ? EvI_r32 : EvI_m32;
+    else if (i.o32) i.exec = i.mod === 3 ? ALU32_EVI_R32[i.reg] ?? EvI_r32 : ALU32_EVI_M32[i.reg] ?? EvI_m32;
     else i.exec = i.mod === 3 ? EvI_r16 : EvI_m16;
     checkLock(i, i.reg !== CMP);
   };
@@ -265,15 +266,38 @@ def(0xa9, (d, i) => {
 });
 
 // ---- INC/DEC ------------------------------------------------------------------------------------
+/** INC/DEC r32, the loop counters of nearly every guest loop: inlined flag recording. */
+function inc32(c: Cpu, i: Insn): void {
+  if (c.lazy & FLAG_CF) c.flags = (c.flags & ~FLAG_CF) | lazyCF(c);
+  const a = c.regs[i.reg];
+  const r = (a + 1) | 0;
+  c.regs[i.reg] = r;
+  c.lop = LazyOp.Add;
+  c.lbits = 32;
+  c.lmask = -1;
+  c.la = a;
+  c.lb = 1;
+  c.lr = r;
+  c.lazy = ARITH_FLAGS & ~FLAG_CF;
+}
+function dec32(c: Cpu, i: Insn): void {
+  if (c.lazy & FLAG_CF) c.flags = (c.flags & ~FLAG_CF) | lazyCF(c);
+  const a = c.regs[i.reg];
+  const r = (a - 1) | 0;
+  c.regs[i.reg] = r;
+  c.lop = LazyOp.Sub;
+  c.lbits = 32;
+  c.lmask = -1;
+  c.la = a;
+  c.lb = 1;
+  c.lr = r;
+  c.lazy = ARITH_FLAGS & ~FLAG_CF;
+}
 for (let r = 0; r < 8; r++) {
   def(0x40 + r, (d, i) => {
     i.reg = r;
     i.exec = i.o32
-      ? (c, i) => {
-          const a = c.regs[i.reg];
-          c.regs[i.reg] = a + 1;
-          setLazyKeepCF(c, LazyOp.Add, 32, a, a + 1);
-        }
+      ? inc32
       : (c, i) => {
           const a = c.regs[i.reg] & 0xffff;
           c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | ((a + 1) & 0xffff);
@@ -284,11 +308,7 @@ for (let r = 0; r < 8; r++) {
   def(0x48 + r, (d, i) => {
     i.reg = r;
     i.exec = i.o32
-      ? (c, i) => {
-          const a = c.regs[i.reg];
-          c.regs[i.reg] = a - 1;
-          setLazyKeepCF(c, LazyOp.Sub, 32, a, a - 1);
-        }
+      ? dec32
       : (c, i) => {
           const a = c.regs[i.reg] & 0xffff;
           c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | ((a - 1) & 0xffff);

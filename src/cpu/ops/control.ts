@@ -7,7 +7,7 @@ import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import type { Decoder } from '../decoder.js';
 import {
-  CS, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, SS, VEC_BP, VEC_GP, VEC_OF,
+  CS, FLAG_ZF, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, SS, VEC_BP, VEC_GP, VEC_OF,
   CR4_VME,
 } from '../arch.js';
 import { getOF, testCC } from '../flags.js';
@@ -28,17 +28,27 @@ function jcc(c: Cpu, i: Insn): void {
   if (testCC(c, i.imm2)) jumpTo(c, i.target);
   else c.eip = i.next;
 }
+// The two most common conditions after lazy arithmetic get their own handlers (no testCC switch).
+function jz(c: Cpu, i: Insn): void {
+  if (c.lazy & FLAG_ZF ? (c.lr & c.lmask) === 0 : (c.flags & FLAG_ZF) !== 0) jumpTo(c, i.target);
+  else c.eip = i.next;
+}
+function jnz(c: Cpu, i: Insn): void {
+  if (c.lazy & FLAG_ZF ? (c.lr & c.lmask) !== 0 : (c.flags & FLAG_ZF) === 0) jumpTo(c, i.target);
+  else c.eip = i.next;
+}
+const JCC_FAST: Record<number, (c: Cpu, i: Insn) => void> = { 4: jz, 5: jnz };
 for (let cc = 0; cc < 16; cc++) {
   def(0x70 + cc, (d, i) => {
     i.imm2 = cc;
     i.target = d.relTarget(d.imm8s());
-    i.exec = jcc;
+    i.exec = JCC_FAST[cc] ?? jcc;
     d.branch();
   });
   def0f(0x80 + cc, (d, i) => {
     i.imm2 = cc;
     i.target = d.relTarget(d.o32 ? d.imm32() : (d.imm16() << 16) >> 16);
-    i.exec = jcc;
+    i.exec = JCC_FAST[cc] ?? jcc;
     d.branch();
   });
 }

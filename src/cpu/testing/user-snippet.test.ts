@@ -47,3 +47,29 @@ test('hlt at CPL 3 raises #GP(0)', () => {
   const o = runUserSnippet({ code: new Uint8Array([0xf4]), data: new Uint8Array(0x2000), regs: regs() });
   assert.deepEqual(o.exception, { vector: 13, errorCode: 0 });
 });
+
+test('a fault inside a hot (compiled) block rewinds to the faulting instruction', () => {
+  // l: mov [ebx], eax; add ebx, 4; inc eax; jmp l   -- runs until ebx leaves the data region
+  const code = [0x89, 0x03, 0x83, 0xc3, 0x04, 0x40, 0xeb, 0xf8];
+  const o = runUserSnippet({ code: new Uint8Array(code), data: new Uint8Array(0x2000), regs: regs({ ebx: DATA_ADDR }) }, 1_000_000);
+  assert.deepEqual(o.exception, { vector: 14, errorCode: 6, cr2: DATA_ADDR + 0x2000 });
+  assert.equal(o.eip, CODE_ADDR, 'EIP points at the faulting store');
+  assert.equal(o.regs.eax, 0x800, 'every earlier iteration completed');
+  assert.equal(o.regs.ebx, DATA_ADDR + 0x2000);
+  assert.equal(o.data[0x1ffc], 0xff);
+});
+
+test('compiled and interpreted execution agree on a hot loop', async () => {
+  const { Flat32Machine } = await import('../../machine/flat32.js');
+  const { integerLoop } = await import('../../../bench/programs.js');
+  const results = [true, false].map((compile) => {
+    const m = new Flat32Machine({ ramBytes: 1 << 20 });
+    m.cpu.compileBlocks = compile;
+    const p = integerLoop(5000);
+    m.load(Uint8Array.from(p.code), 0x10000);
+    m.run(1_000_000);
+    return { regs: Array.from(m.cpu.regs), flags: m.cpu.getFlags(), icount: m.cpu.icount, exit: m.exitCode };
+  });
+  assert.deepEqual(results[0], results[1]);
+  assert.notEqual(results[0].exit, null, 'the program reached its exit');
+});
