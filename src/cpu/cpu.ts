@@ -176,7 +176,12 @@ export class Cpu {
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
-    for (let s = 0; s < 6; s++) this.loadRealSeg(s, 0);
+    // Reset descriptor caches: base = selector * 16, 64 KiB limits, present read/write.
+    this.segAttr.fill(0);
+    for (let s = 0; s < 6; s++) {
+      this.segLimit[s] = 0xffff;
+      this.loadRealSeg(s, 0);
+    }
     this.segSel[CS] = 0xf000;
     this.segBase[CS] = 0xffff0000 | 0;
     this.segAttr[6] = this.segAttr[7] = 0;

@@ -36,9 +36,12 @@ export class MsrFile {
   miscEnable = 1;
   mtrrDefType = 0;
   readonly mtrrs = new Map<number, [number, number]>();
-  /** TSC = icount-derived value + offset; the machine sets the source. */
+  /**
+   * TSC = source + offset. The default source counts retired instructions (one tick each); a
+   * machine replaces it with guest time at its advertised TSC frequency.
+   */
   tscOffset = 0;
-  tscSource: () => number = () => 0;
+  tscSource: () => number = () => this.c.icount;
   extra: MsrHandler[] = [];
 
   constructor(private readonly c: Cpu) {}
