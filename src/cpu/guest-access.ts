@@ -24,6 +24,12 @@ export function linearToPhys(c: Cpu, lin: number, write: boolean): number {
   }
 }
 
+/** Physical address of `lin` if it maps guest RAM (hypercall buffers may not point at MMIO). */
+function ramPhys(c: Cpu, lin: number, write: boolean): number {
+  const p = linearToPhys(c, lin, write);
+  return p >= 0 && c.mem.isRam(p) ? p : -1;
+}
+
 /** Copies `len` bytes from guest linear address `lin`, or returns null on an unmapped page. */
 export function copyFromGuest(c: Cpu, lin: number, len: number): Uint8Array | null {
   if (!Number.isInteger(len) || len < 0 || len > 1 << 24) return null;
@@ -31,7 +37,7 @@ export function copyFromGuest(c: Cpu, lin: number, len: number): Uint8Array | nu
   let done = 0;
   while (done < len) {
     const at = (lin + done) | 0;
-    const p = linearToPhys(c, at, false);
+    const p = ramPhys(c, at, false);
     if (p < 0) return null;
     const n = Math.min(len - done, 4096 - (at & 0xfff));
     for (let k = 0; k < n; k++) out[done + k] = c.mem.read(p + k, 1);
@@ -46,7 +52,7 @@ export function copyToGuest(c: Cpu, lin: number, bytes: Uint8Array): boolean {
   const phys: number[] = [];
   for (let done = 0; done < bytes.length;) {
     const at = (lin + done) | 0;
-    const p = linearToPhys(c, at, true);
+    const p = ramPhys(c, at, true);
     if (p < 0) return false;
     phys.push(p);
     done += Math.min(bytes.length - done, 4096 - (at & 0xfff));

@@ -48,7 +48,10 @@ test('wrong grantee, read-only, invalid type, out-of-range ref and bad frames ar
   assert.equal(gt.acquire(-1, 0, false), GNTST_BAD_GNTREF);
   grant(mem, 10, 10, 0, 0xffffff, GTF_PERMIT_ACCESS);
   assert.equal(gt.acquire(10, 0, false), GNTST_BAD_PAGE);
-  assert.equal(gt.setFrame(5, 11), GNTST_GENERAL_ERROR, 'frames grow one at a time');
+  assert.equal(gt.setFrame(40, 11), GNTST_GENERAL_ERROR, 'no more than maxFrames');
+  assert.equal(gt.setFrame(3, 11), GNTST_OKAY, 'the table grows to the highest index placed');
+  assert.equal(gt.nrFrames, 4);
+  assert.equal(gt.acquire(512 * 2, 0, false), GNTST_BAD_GNTREF, 'refs in frames not yet placed are invalid');
   assert.equal(gt.setFrame(1, 999), GNTST_BAD_PAGE);
 });
 

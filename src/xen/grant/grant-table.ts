@@ -51,19 +51,21 @@ export class GrantTable {
   }
 
   /**
-   * XENMEM_add_to_physmap(XENMAPSPACE_grant_table, idx, gfn). Frames must be added in order
-   * (Linux grows the table one frame at a time); re-adding an index moves it.
+   * XENMEM_add_to_physmap(XENMAPSPACE_grant_table, idx, gfn). The table grows to idx + 1 frames
+   * (Linux adds frames from the highest index down); frames not yet placed hold no grants.
+   * Placing a frame again moves it, carrying its entries.
    */
   setFrame(idx: number, gfn: number): number {
-    if (!Number.isInteger(idx) || idx < 0 || idx >= this.maxFrames || idx > this.frameGfn.length) return GNTST_GENERAL_ERROR;
+    if (!Number.isInteger(idx) || idx < 0 || idx >= this.maxFrames) return GNTST_GENERAL_ERROR;
     if (!this.mem.isRamGfn(gfn)) return GNTST_BAD_PAGE;
-    if (idx < this.frameGfn.length) {
-      // Moving a frame: carry its entries to the new location, as the guest sees one table.
-      const from = this.frameGfn[idx] * 4096, to = gfn * 4096;
+    const old = idx < this.frameGfn.length ? this.frameGfn[idx] : -1;
+    if (old >= 0) {
+      const from = old * 4096, to = gfn * 4096;
       this.mem.u8.copyWithin(to, from, from + 4096);
     } else {
       this.mem.u8.fill(0, gfn * 4096, gfn * 4096 + 4096);
     }
+    while (this.frameGfn.length <= idx) this.frameGfn.push(-1);
     this.frameGfn[idx] = gfn;
     return GNTST_OKAY;
   }
@@ -71,7 +73,8 @@ export class GrantTable {
   /** Guest-physical byte address of entry `ref`, or -1 when the ref is outside the table. */
   private entryAddr(ref: number): number {
     if (!Number.isInteger(ref) || ref < 0 || ref >= this.frameGfn.length * ENTRIES_PER_FRAME) return -1;
-    return this.frameGfn[Math.floor(ref / ENTRIES_PER_FRAME)] * 4096 + (ref % ENTRIES_PER_FRAME) * 8;
+    const gfn = this.frameGfn[Math.floor(ref / ENTRIES_PER_FRAME)];
+    return gfn < 0 ? -1 : gfn * 4096 + (ref % ENTRIES_PER_FRAME) * 8;
   }
 
   private readFlags(a: number): number {
