@@ -129,7 +129,7 @@ export class Cpu {
   vmcallEnabled = false;
   /** Extra CPUID leaves supplied by the machine (e.g. Xen's at 0x40000000). */
   cpuidHook: ((leaf: number, sub: number) => [number, number, number, number] | null) | null = null;
-  cpuidConfig: CpuidConfig = { apic: false, fxsr: false };
+  cpuidConfig: CpuidConfig = { apic: false, fxsr: true };
   apicId = 0;
   /** Called on reset requests (triple fault, reset pin); the machine decides what that means. */
   onShutdown: (reason: string) => void = () => {};

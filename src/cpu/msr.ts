@@ -31,8 +31,9 @@ export class MsrFile {
   sysenterEsp = 0;
   sysenterEip = 0;
   apicBaseLo = 0xfee00900 | 0; // enabled, BSP
-  patLo = 0x07040600;
-  patHi = 0x07040600;
+  /** Power-on PAT: WB, WT, UC-, UC in each half (entry 0 must be WB: Linux BUGs otherwise). */
+  patLo = 0x00070406;
+  patHi = 0x00070406;
   miscEnable = 1;
   mtrrDefType = 0;
   readonly mtrrs = new Map<number, [number, number]>();
@@ -49,7 +50,7 @@ export class MsrFile {
   reset(): void {
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.apicBaseLo = 0xfee00900 | 0;
-    this.patLo = this.patHi = 0x07040600;
+    this.patLo = this.patHi = 0x00070406;
     this.mtrrDefType = 0;
     this.mtrrs.clear();
     this.tscOffset = 0;

@@ -4,3 +4,8 @@ import './move.js';
 import './control.js';
 import './system.js';
 import './io.js';
+import './shift.js';
+import './string.js';
+import './bits.js';
+import './bcd.js';
+import './x87.js';

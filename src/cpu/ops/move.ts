@@ -361,4 +361,33 @@ def0f(0xc7, (d, i) => {
   checkLock(i, true);
 });
 
+// ---- LES LDS LSS LFS LGS: load a far pointer into a segment register and a general register --------
+function loadFar(seg: number) {
+  return (d: import('../decoder.js').Decoder, i: Insn) => {
+    d.modrm(i);
+    if (i.mod === 3) {
+      i.exec = udHandler;
+      return;
+    }
+    i.imm2 = seg;
+    i.exec = (c, i) => {
+      const off = i.ea(c);
+      const size = i.o32 ? 4 : 2;
+      const v = i.o32 ? c.read32(i.seg, off) : c.read16(i.seg, off);
+      const sel = c.read16(i.seg, i.a32 ? (off + size) | 0 : (off + size) & 0xffff);
+      loadDataSeg(c, i.imm2, sel);
+      if (i.o32) c.regs[i.reg] = v;
+      else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
+      if (i.imm2 === SS) c.inhibitIrq = true;
+    };
+    if (seg === SS) d.end();
+    checkLock(i, false);
+  };
+}
+def(0xc4, loadFar(0));
+def(0xc5, loadFar(3));
+def0f(0xb2, loadFar(SS));
+def0f(0xb4, loadFar(4));
+def0f(0xb5, loadFar(5));
+
 export { setLazy, LazyOp, VEC_UD };
