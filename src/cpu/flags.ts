@@ -13,6 +13,10 @@ export const enum LazyOp {
   Add = 0,
   Sub = 1,
   Logic = 2,
+  /** Shifts by a non-zero count: la = operand, lb = count, lr = result. AF reads as 0. */
+  Shl = 3,
+  Shr = 4,
+  Sar = 5,
 }
 
 /** PF is set when the low byte of the result has an even number of 1 bits. */
@@ -32,6 +36,9 @@ export function lazyCF(c: Cpu): number {
   switch (c.lop) {
     case LazyOp.Add: return (c.lr & m) >>> 0 < (c.la & m) >>> 0 ? 1 : 0;
     case LazyOp.Sub: return (c.la & m) >>> 0 < (c.lb & m) >>> 0 ? 1 : 0;
+    case LazyOp.Shl: return c.lbits === 32 ? (c.la >>> (32 - c.lb)) & 1 : ((c.la << c.lb) >>> c.lbits) & 1;
+    case LazyOp.Shr: return (c.la >>> (c.lb - 1)) & 1;
+    case LazyOp.Sar: return (c.la >> Math.min(c.lb - 1, 31)) & 1;
     default: return 0;
   }
 }
@@ -41,12 +48,15 @@ export function lazyOF(c: Cpu): number {
   switch (c.lop) {
     case LazyOp.Add: return (((c.la ^ c.lr) & (c.lb ^ c.lr)) >>> sh) & 1;
     case LazyOp.Sub: return (((c.la ^ c.lb) & (c.la ^ c.lr)) >>> sh) & 1;
+    // Shifts: defined for a count of 1; larger counts give the same formula (SDM: undefined).
+    case LazyOp.Shl: return ((c.lr >>> sh) & 1) ^ lazyCF(c);
+    case LazyOp.Shr: return c.lb === 1 ? (c.la >>> sh) & 1 : 0;
     default: return 0;
   }
 }
 
 export function lazyAF(c: Cpu): number {
-  return c.lop === LazyOp.Logic ? 0 : (c.la ^ c.lb ^ c.lr) & FLAG_AF;
+  return c.lop >= LazyOp.Logic ? 0 : (c.la ^ c.lb ^ c.lr) & FLAG_AF;
 }
 
 export function lazyZF(c: Cpu): boolean {

@@ -6,17 +6,27 @@ import { parseArgs } from 'node:util';
 import { Flat32Machine } from '../machine/flat32.js';
 import { selfTestProgram } from '../machine/selftest.js';
 import { setLogSink } from '../base/log.js';
+import { EXIT_USAGE, runPc } from './run-pc.js';
+import type { ClockMode } from '../machine/clock.js';
 
 const USAGE = `usage: tsxen <command> [options]
 
 commands:
   selftest            run the built-in CPU self-test guest (no files needed)
-  run [options]       boot a guest (direct kernel boot arrives with the emulated PC)
+  run [options]       boot a Linux kernel on the emulated PC, console on the terminal
+      --kernel FILE       bzImage to boot (default: the bundled guest)
+      --initrd FILE       initial ramdisk
+      --cmdline STR       kernel command line (default: console=ttyS0)
+      --memory MiB        guest RAM (default 256)
+      --clock host|deterministic   guest time source (default host)
+      --no-reboot         exit with status 3 when the guest reboots instead of restarting it
+    exit status: 0 guest powered off, 1 guest crashed (e.g. triple fault), 2 bad arguments,
+                 3 reboot with --no-reboot, 4 detached with Ctrl-], 5 --timeout reached
   help                show this text`;
 
 export class UsageError extends Error {}
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   setLogSink((level, topic, message) => {
     if (level !== 'debug') process.stderr.write(`tsxen: ${topic}: ${message}\n`);
   });
@@ -32,7 +42,7 @@ export function main(argv: string[]): number {
       case 'selftest':
         return selftest(rest);
       case 'run':
-        return run(rest);
+        return await run(rest);
       default:
         throw new UsageError(`unknown command '${cmd}' (try 'tsxen help')`);
     }
@@ -40,6 +50,10 @@ export function main(argv: string[]): number {
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof Error && /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must)/.test(e.message)) {
+      process.stderr.write(`tsxen: ${e.message}\n`);
+      return EXIT_USAGE;
     }
     throw e;
   }
@@ -61,7 +75,10 @@ function selftest(args: string[]): number {
   return m.exitCode;
 }
 
-function run(args: string[]): number {
+const DEFAULT_KERNEL = 'guest/vmlinuz';
+const DEFAULT_INITRD = 'guest/initramfs.cpio.gz';
+
+async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -70,12 +87,33 @@ function run(args: string[]): number {
       cmdline: { type: 'string' },
       memory: { type: 'string' },
       type: { type: 'string' },
+      clock: { type: 'string' },
+      'no-reboot': { type: 'boolean' },
+      timeout: { type: 'string' },
     },
     strict: true,
   });
   if (values.memory !== undefined && !/^[1-9][0-9]*$/.test(values.memory)) {
     throw new UsageError(`--memory must be a whole number of MiB, got '${values.memory}'`);
   }
-  // The emulated PC (issue 3) is not assembled yet: say so plainly instead of pretending.
-  throw new UsageError('direct kernel boot is not available yet in this build: the emulated PC is in progress (use `tsxen selftest`)');
+  const memoryMiB = values.memory ? Number(values.memory) : 256;
+  if (memoryMiB < 32) throw new UsageError(`--memory ${memoryMiB} is too little: a Linux guest needs at least 32 MiB`);
+  if (memoryMiB > 2000) throw new UsageError(`--memory ${memoryMiB} is more than the supported 2000 MiB`);
+  if (values.type !== undefined && values.type !== 'pc') {
+    throw new UsageError(`--type '${values.type}' is not available yet (only 'pc', direct boot on the emulated PC)`);
+  }
+  const clock = values.clock ?? 'host';
+  if (clock !== 'host' && clock !== 'deterministic') throw new UsageError(`--clock must be host or deterministic, got '${clock}'`);
+  if (values.timeout !== undefined && !/^[1-9][0-9]*$/.test(values.timeout)) throw new UsageError(`--timeout must be a whole number of seconds`);
+  const kernel = values.kernel ?? DEFAULT_KERNEL;
+  const initrd = values.initrd ?? (values.kernel === undefined ? DEFAULT_INITRD : undefined);
+  return runPc({
+    kernel,
+    initrd,
+    cmdline: values.cmdline ?? 'console=ttyS0',
+    memoryMiB,
+    clockMode: clock as ClockMode,
+    noReboot: values['no-reboot'] ?? false,
+    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : 0,
+  });
 }

@@ -10,7 +10,7 @@ import {
   CS, FLAG_ZF, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, SS, VEC_BP, VEC_GP, VEC_OF,
   CR4_VME,
 } from '../arch.js';
-import { getOF, testCC } from '../flags.js';
+import { getCF, getOF, getSF, getZF, testCC } from '../flags.js';
 import { checkLock, def, def0f, udHandler } from './table.js';
 import { incDecRm, readRm } from './alu.js';
 import { deliver, EventKind } from '../interrupts.js';
@@ -37,7 +37,23 @@ function jnz(c: Cpu, i: Insn): void {
   if (c.lazy & FLAG_ZF ? (c.lr & c.lmask) !== 0 : (c.flags & FLAG_ZF) === 0) jumpTo(c, i.target);
   else c.eip = i.next;
 }
-const JCC_FAST: Record<number, (c: Cpu, i: Insn) => void> = { 4: jz, 5: jnz };
+function branchIf(c: Cpu, i: Insn, taken: boolean): void {
+  if (taken) jumpTo(c, i.target);
+  else c.eip = i.next;
+}
+const jb = (c: Cpu, i: Insn) => branchIf(c, i, getCF(c) !== 0);
+const jae = (c: Cpu, i: Insn) => branchIf(c, i, getCF(c) === 0);
+const jbe = (c: Cpu, i: Insn) => branchIf(c, i, getCF(c) !== 0 || getZF(c));
+const ja = (c: Cpu, i: Insn) => branchIf(c, i, getCF(c) === 0 && !getZF(c));
+const js = (c: Cpu, i: Insn) => branchIf(c, i, getSF(c) !== 0);
+const jns = (c: Cpu, i: Insn) => branchIf(c, i, getSF(c) === 0);
+const jl = (c: Cpu, i: Insn) => branchIf(c, i, getSF(c) !== getOF(c));
+const jge = (c: Cpu, i: Insn) => branchIf(c, i, getSF(c) === getOF(c));
+const jle = (c: Cpu, i: Insn) => branchIf(c, i, getZF(c) || getSF(c) !== getOF(c));
+const jg = (c: Cpu, i: Insn) => branchIf(c, i, !getZF(c) && getSF(c) === getOF(c));
+const JCC_FAST: Record<number, (c: Cpu, i: Insn) => void> = {
+  2: jb, 3: jae, 4: jz, 5: jnz, 6: jbe, 7: ja, 8: js, 9: jns, 12: jl, 13: jge, 14: jle, 15: jg,
+};
 for (let cc = 0; cc < 16; cc++) {
   def(0x70 + cc, (d, i) => {
     i.imm2 = cc;

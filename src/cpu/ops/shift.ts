@@ -9,7 +9,7 @@ import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import type { Decoder } from '../decoder.js';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../arch.js';
-import { getCF, setFlags, szp } from '../flags.js';
+import { getCF, LazyOp, setFlags, setLazy, szp } from '../flags.js';
 import { checkLock, def, def0f } from './table.js';
 import { readRm } from './alu.js';
 import { setR8 } from './regs.js';
@@ -83,26 +83,20 @@ export function shiftOp(c: Cpu, op: number, bits: number, v: number, count: numb
       setFlags(c, ROT_FLAGS, cf | (of << 11));
       return r;
     }
+    // SHL/SHR/SAR record their flags lazily (flags.ts computes CF/OF from operand and count).
     case 4:
-    case 6: { // SHL / SAL
-      r = bits === 32 ? (count >= 32 ? 0 : v << count) : (v << count) & mask;
-      cf = bits === 32 ? (v >>> (32 - count)) & 1 : ((v << count) >>> bits) & 1;
-      of = ((r >>> msb) & 1) ^ cf;
-      setFlags(c, SHIFT_FLAGS, cf | (of << 11) | szp(bits, r));
+    case 6: // SHL / SAL
+      r = bits === 32 ? v << count : (v << count) & mask;
+      setLazy(c, LazyOp.Shl, bits, v, count, r);
       return r;
-    }
-    case 5: { // SHR
-      r = count >= 32 ? 0 : v >>> count;
-      cf = (v >>> (count - 1)) & 1;
-      of = (v >>> msb) & 1;
-      setFlags(c, SHIFT_FLAGS, cf | (count === 1 ? of << 11 : 0) | szp(bits, r));
+    case 5: // SHR
+      r = v >>> count;
+      setLazy(c, LazyOp.Shr, bits, v, count, r);
       return r;
-    }
     default: { // SAR
       const s = bits === 32 ? v | 0 : (v << (32 - bits)) >> (32 - bits);
       r = (s >> Math.min(count, 31)) & mask;
-      cf = (s >> Math.min(count - 1, 31)) & 1;
-      setFlags(c, SHIFT_FLAGS, cf | szp(bits, r));
+      setLazy(c, LazyOp.Sar, bits, s, count, r);
       return r;
     }
   }
@@ -122,13 +116,36 @@ function group2(c: Cpu, i: Insn): void {
   store(c, i, bits, lin, shiftOp(c, i.reg, bits, v, count));
 }
 
+/** The hot case: SHL/SHR/SAR of a 32-bit register by a constant. */
+function shiftReg32Imm(c: Cpu, i: Insn): void {
+  const count = i.imm & 0x1f;
+  if (count === 0) return;
+  const v = c.regs[i.rm];
+  let r: number;
+  let op: LazyOp;
+  switch (i.reg) {
+    case 5: r = v >>> count; op = LazyOp.Shr; break;
+    case 7: r = v >> count; op = LazyOp.Sar; break;
+    default: r = v << count; op = LazyOp.Shl;
+  }
+  c.regs[i.rm] = r;
+  c.lop = op;
+  c.lbits = 32;
+  c.lmask = -1;
+  c.la = v;
+  c.lb = count;
+  c.lr = r;
+  c.lazy = SHIFT_FLAGS;
+}
+
 /** Operand forms: `immKind` 'ib' (imm8), '1', or 'cl' (count from CL, stored as imm = -1). */
 function g2(byteOp: boolean, immKind: 'ib' | '1' | 'cl') {
   return (d: Decoder, i: Insn) => {
     d.modrm(i);
     i.imm2 = byteOp ? 8 : i.o32 ? 32 : 16;
     i.imm = immKind === 'ib' ? d.imm8() : immKind === '1' ? 1 : -1;
-    i.exec = group2;
+    const fast = !byteOp && i.o32 && i.mod === 3 && immKind !== 'cl' && (i.reg === 4 || i.reg === 5 || i.reg === 6 || i.reg === 7);
+    i.exec = fast ? shiftReg32Imm : group2;
     checkLock(i, false);
   };
 }
