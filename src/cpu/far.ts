@@ -200,6 +200,18 @@ function pushFarReturn(c: Cpu, o32: boolean, cs: number, eip: number): void {
   }
 }
 
+/** The checks RETF and IRET make on the code segment they return to (same or outer ring). */
+function returnCodeSegment(c: Cpu, sel: number): Descriptor {
+  const d = mustDescriptor(c, sel);
+  const rpl = sel & 3;
+  if (rpl < c.cpl) c.fault(VEC_GP, sel & 0xfffc);
+  const a = d.attr;
+  if ((a & (ATTR_S | ATTR_CODE)) !== (ATTR_S | ATTR_CODE)) c.fault(VEC_GP, sel & 0xfffc);
+  if (a & ATTR_CONFORMING ? dpl(a) > rpl : dpl(a) !== rpl) c.fault(VEC_GP, sel & 0xfffc);
+  if ((a & ATTR_PRESENT) === 0) c.fault(VEC_NP, sel & 0xfffc);
+  return d;
+}
+
 export function farReturn(c: Cpu, o32: boolean, popBytes: number): void {
   const unit = o32 ? 4 : 2;
   const peek = (k: number) => (o32 ? c.peek32(k) : c.peek16(k));
@@ -212,13 +224,8 @@ export function farReturn(c: Cpu, o32: boolean, popBytes: number): void {
     c.adjustSp(2 * unit + popBytes);
     return;
   }
-  const d = mustDescriptor(c, sel);
+  const d = returnCodeSegment(c, sel);
   const rpl = sel & 3;
-  if (rpl < c.cpl) c.fault(VEC_GP, sel & 0xfffc);
-  const a = d.attr;
-  if ((a & (ATTR_S | ATTR_CODE)) !== (ATTR_S | ATTR_CODE)) c.fault(VEC_GP, sel & 0xfffc);
-  if (a & ATTR_CONFORMING ? dpl(a) > rpl : dpl(a) !== rpl) c.fault(VEC_GP, sel & 0xfffc);
-  if ((a & ATTR_PRESENT) === 0) c.fault(VEC_NP, sel & 0xfffc);
   if (rpl === c.cpl) {
     setCsAndEip(c, sel, d, off, rpl);
     c.adjustSp(2 * unit + popBytes);
@@ -287,13 +294,8 @@ export function iret(c: Cpu, o32: boolean, next: number): void {
     returnToV86(c, off, sel, fl);
     return;
   }
-  const d = mustDescriptor(c, sel);
+  const d = returnCodeSegment(c, sel);
   const rpl = sel & 3;
-  if (rpl < c.cpl) c.fault(VEC_GP, sel & 0xfffc);
-  const a = d.attr;
-  if ((a & (ATTR_S | ATTR_CODE)) !== (ATTR_S | ATTR_CODE)) c.fault(VEC_GP, sel & 0xfffc);
-  if (a & ATTR_CONFORMING ? dpl(a) > rpl : dpl(a) !== rpl) c.fault(VEC_GP, sel & 0xfffc);
-  if ((a & ATTR_PRESENT) === 0) c.fault(VEC_NP, sel & 0xfffc);
   const oldCpl = c.cpl;
   if (rpl === c.cpl) {
     setCsAndEip(c, sel, d, o32 ? off : off & 0xffff, rpl);
