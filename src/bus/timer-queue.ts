@@ -1,83 +1,160 @@
 /**
- * Timers in guest time. Devices schedule callbacks at a guest-nanosecond deadline; the machine's
- * run loop calls `runDue(now)` between CPU slices and asks `nextDeadline()` how long the CPU may
- * run (or idle) before something is due. Deadlines are kept in a binary heap.
+ * Timers in guest (virtual) time. Devices arm callbacks at a deadline in guest nanoseconds; the
+ * machine's run loop calls `runDue(now)` between CPU slices and asks `nextDeadline()` how long the
+ * CPU may run (or idle) before something is due. Nothing here reads a host clock: what "now" is
+ * belongs to the machine (host-following or instruction-counted), injected as a `VirtualClock`.
+ *
+ * A device that fires periodically keeps one `Timer` and re-arms it from its own callback, so the
+ * steady state allocates nothing: the heap holds the Timer objects themselves, each knowing its
+ * slot, which also makes cancel and re-arm O(log n) without leaving dead entries behind.
  */
+
+/** Guest time as the machine defines it, in nanoseconds since the machine started. */
+export interface VirtualClock {
+  now(): number;
+}
+
 export interface TimerHandle {
   cancel(): void;
 }
 
-interface Entry {
-  at: number;
-  seq: number;
-  cb: () => void;
-  live: boolean;
+/** Called with the deadline it was armed for (not the possibly later time it actually runs at). */
+export type TimerCallback = (deadline: number) => void;
+
+/** A re-armable timer owned by one device. */
+export class Timer implements TimerHandle {
+  /** Deadline in guest ns; meaningful while armed. */
+  at = 0;
+  /** Arming order, so equal deadlines run first-armed first. Owned by the queue. */
+  seq = 0;
+  /** Index in the queue's heap, or -1 when not armed. Owned by the queue. */
+  slot = -1;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    readonly callback: TimerCallback,
+  ) {}
+
+  get armed(): boolean {
+    return this.slot >= 0;
+  }
+
+  /** (Re)arms the timer for `at` guest ns; a deadline already past runs at the next `runDue`. */
+  arm(at: number): void {
+    this.queue.arm(this, at);
+  }
+
+  cancel(): void {
+    this.queue.disarm(this);
+  }
 }
 
 export class TimerQueue {
-  private heap: Entry[] = [];
+  private readonly heap: Timer[] = [];
   private seq = 0;
 
-  schedule(at: number, cb: () => void): TimerHandle {
-    const e: Entry = { at, seq: this.seq++, cb, live: true };
-    this.push(e);
-    return { cancel: () => { e.live = false; } };
+  /** A timer to keep and re-arm (no allocation per period). */
+  timer(callback: TimerCallback): Timer {
+    return new Timer(this, callback);
   }
 
-  /** The earliest live deadline, or Infinity. */
+  /** One-shot convenience: arms a fresh timer. */
+  schedule(at: number, callback: TimerCallback): TimerHandle {
+    const t = new Timer(this, callback);
+    this.arm(t, at);
+    return t;
+  }
+
+  /** Number of armed timers. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** The earliest deadline, or Infinity when nothing is armed. */
   nextDeadline(): number {
-    while (this.heap.length > 0 && !this.heap[0].live) this.pop();
     return this.heap.length > 0 ? this.heap[0].at : Infinity;
   }
 
-  /** Runs every callback due at `now` (including ones they schedule for no later than `now`). */
+  /**
+   * Runs every timer due at `now`, earliest first, including ones that callbacks arm for no later
+   * than `now`. Returns how many ran.
+   */
   runDue(now: number): number {
+    const h = this.heap;
     let n = 0;
-    while (this.heap.length > 0) {
-      const top = this.heap[0];
-      if (!top.live) {
-        this.pop();
-        continue;
-      }
-      if (top.at > now) break;
-      this.pop();
-      top.live = false;
-      top.cb();
+    while (h.length > 0 && h[0].at <= now) {
+      const t = h[0];
+      this.removeAt(0);
+      t.callback(t.at);
       n++;
     }
     return n;
   }
 
-  private less(a: Entry, b: Entry): boolean {
+  arm(t: Timer, at: number): void {
+    if (Number.isNaN(at)) throw new Error('timer armed with a NaN deadline');
+    t.at = at;
+    t.seq = this.seq++;
+    if (t.slot >= 0) {
+      this.up(t.slot);
+      this.down(t.slot);
+      return;
+    }
+    t.slot = this.heap.length;
+    this.heap.push(t);
+    this.up(t.slot);
+  }
+
+  disarm(t: Timer): void {
+    if (t.slot >= 0) this.removeAt(t.slot);
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const t = h[i];
+    const last = h.pop()!;
+    t.slot = -1;
+    if (i === h.length) return;
+    h[i] = last;
+    last.slot = i;
+    this.up(i);
+    this.down(last.slot);
+  }
+
+  private less(a: Timer, b: Timer): boolean {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
 
-  private push(e: Entry): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
+  private place(i: number, t: Timer): void {
+    this.heap[i] = t;
+    t.slot = i;
   }
 
-  private pop(): void {
+  private up(i: number): void {
     const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l], h[m])) m = l;
-      if (r < h.length && this.less(h[r], h[m])) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
+    const t = h[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(t, h[p])) break;
+      this.place(i, h[p]);
+      i = p;
     }
+    this.place(i, t);
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const t = h[i];
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.less(h[r], h[l]) ? r : l;
+      if (!this.less(h[c], t)) break;
+      this.place(i, h[c]);
+      i = c;
+    }
+    this.place(i, t);
   }
 }

@@ -149,6 +149,12 @@ export class Cpu {
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
+  /**
+   * 4 MiB linear regions holding entries filled from a large (4 MiB or 2 MiB) page. The TLB keeps
+   * 4 KiB entries only, so INVLPG of any address in such a region drops the whole region, as the
+   * architecture requires for a large page.
+   */
+  private readonly largeRegion = new Uint8Array(1024);
   /** Physical pages holding decoded code: writes there must invalidate blocks. */
   readonly codePage = new Uint8Array(TLB_ENTRIES);
   readonly blocks: BlockCache;
@@ -310,6 +316,21 @@ export class Cpu {
     const u = off >>> 0;
     if (u + size - 1 > this.segWLim[seg]) segmentCheckSlow(this, seg, u, size, true);
     return (this.segBase[seg] + u) | 0;
+  }
+
+  /**
+   * Linear address of a read-modify-write operand. Hardware checks write access before the read,
+   * so a fault on the operand reports W=1: the segment write check is followed by a write-intent
+   * translation when the write TLB cannot already vouch for the whole operand.
+   */
+  linRmw(seg: number, off: number, size: number): number {
+    const lin = this.linW(seg, off, size);
+    if ((this.tlbW[lin >>> 12] & TLB_VALID) === 0 || (lin & 0xfff) + size > 0x1000) {
+      const user = this.cpl === 3;
+      translate(this, lin, 1, user);
+      if ((lin & 0xfff) + size > 0x1000) translate(this, (lin + size - 1) & -4096, 1, user);
+    }
+    return lin;
   }
 
   read8(seg: number, off: number): number {
@@ -501,10 +522,14 @@ export class Cpu {
   }
 
   // ---- TLB maintenance (called by the MMU) ------------------------------------------------------
-  /** Records a translation: `user` selects the table set, `writable` also fills the write table. */
-  tlbFill(lin: number, phys: number, user: boolean, writable: boolean, nx: boolean, global: boolean): void {
+  /**
+   * Records a translation: `user` selects the table set, `writable` also fills the write table,
+   * `large` says it came from a 4 MiB / 2 MiB page.
+   */
+  tlbFill(lin: number, phys: number, user: boolean, writable: boolean, nx: boolean, global: boolean, large = false): void {
     const vpn = lin >>> 12;
     if (!this.mem.isRam(phys)) return; // MMIO is never cached: it always takes the slow path
+    if (large) this.largeRegion[lin >>> 22] = 1;
     const e = (phys & -4096) | TLB_VALID | (nx ? TLB_NX : 0) | (global ? TLB_GLOBAL : 0);
     if (user) {
       this.tlbRU[vpn] = e;
@@ -519,6 +544,7 @@ export class Cpu {
 
   /** Drops cached translations; global ones survive unless `all` (CR4.PGE semantics). */
   flushTlb(all: boolean): void {
+    if (all) this.largeRegion.fill(0);
     if (this.tlbOverflow) {
       if (!all) {
         // Rebuild from scratch keeping only globals is costly to track; dropping them is allowed
@@ -544,10 +570,19 @@ export class Cpu {
     this.tlbCount = keep;
   }
 
-  /** INVLPG: forget one page's translation in every table. */
+  /** INVLPG: forget one page's translation in every table (the whole region for a large page). */
   flushTlbPage(lin: number): void {
     const vpn = lin >>> 12;
     this.tlbRS[vpn] = this.tlbWS[vpn] = this.tlbRU[vpn] = this.tlbWU[vpn] = 0;
+    const region = lin >>> 22;
+    if (this.largeRegion[region]) {
+      this.largeRegion[region] = 0;
+      const start = region << 10, end = start + 1024;
+      this.tlbRS.fill(0, start, end);
+      this.tlbWS.fill(0, start, end);
+      this.tlbRU.fill(0, start, end);
+      this.tlbWU.fill(0, start, end);
+    }
   }
 
   /** Opens or closes the A20 gate (from port 0x92 or the keyboard controller). */
@@ -590,6 +625,21 @@ export class Cpu {
         for (;;) {
           if (this.inhibitIrq) {
             this.inhibitIrq = false;
+            // The shadow of STI / MOV SS / POP SS covers exactly one instruction: with an event
+            // waiting, run only that instruction so the event is taken right after it.
+            if (this.nmiPending || (this.intrLine && this.flags & FLAG_IF)) {
+              blk = null;
+              blk = this.blocks.lookup(null);
+              k = 0;
+              this.stopBlock = false;
+              const i: Insn = blk.insns[0];
+              i.exec(this, i);
+              if (!this.stopBlock && (blk.insns.length > 1 || blk.fallthrough)) this.eip = i.next;
+              this.icount++;
+              prev = null;
+              if (this.exitReason !== Exit.Budget || this.stopRequested) return this.exitOrStop();
+              continue;
+            }
           } else if (this.nmiPending || (this.intrLine && this.flags & FLAG_IF) || this.halted) {
             if (deliverPendingEvent(this)) {
               prev = null;

@@ -11,7 +11,7 @@ import { Insn, type EaFn } from './insn.js';
 import type { Block } from './blocks.js';
 import { CS, DS, SS, VEC_GP } from './arch.js';
 import { translate } from './mmu.js';
-import { ONE_BYTE, TWO_BYTE } from './ops/table.js';
+import { ONE_BYTE, TWO_BYTE, udHandler } from './ops/table.js';
 
 const MAX_BLOCK_INSNS = 64;
 const MAX_INSN_LEN = 15;
@@ -40,7 +40,12 @@ export class Decoder {
 
   fetch8(): number {
     const off = this.pos - this.insnStart;
-    if (off >= MAX_INSN_LEN) this.c.fault(VEC_GP, 0); // over-long instruction
+    if (off >= MAX_INSN_LEN) {
+      // An over-long instruction faults when it is reached, not when an earlier one in the
+      // same block is decoded: end the block before it unless it is the block's first.
+      if (!this.allowCross) throw END_OF_PAGE;
+      this.c.fault(VEC_GP, 0);
+    }
     const inPage = (this.lin0 & 0xfff) + this.pos;
     let b: number;
     if (inPage < 0x1000) {
@@ -173,6 +178,26 @@ function ea16(rm: number, mod: number, disp: number): EaFn {
   }
 }
 
+/**
+ * LOCK is valid only on the read-modify-write instructions the SDM lists, with a memory
+ * destination; anywhere else it raises #UD. Checked here once for every opcode.
+ */
+function lockable(i: Insn): boolean {
+  if (i.mod === 3 || i.op === 0x90) return false;
+  const op = i.op;
+  if (op < 0x40) return (op & 7) <= 1 && (op >> 3) !== 7; // ADD OR ADC SBB AND SUB XOR Eb/Ev,G
+  switch (op) {
+    case 0x80: case 0x81: case 0x82: case 0x83: return i.reg !== 7;
+    case 0x86: case 0x87: return true;
+    case 0xf6: case 0xf7: return i.reg === 2 || i.reg === 3;
+    case 0xfe: case 0xff: return i.reg <= 1;
+    case 0x1ab: case 0x1b3: case 0x1bb: case 0x1b0: case 0x1b1: case 0x1c0: case 0x1c1: return true;
+    case 0x1ba: return i.reg >= 5;
+    case 0x1c7: return i.reg === 1;
+    default: return false;
+  }
+}
+
 const dec = new Decoder();
 
 /** Decodes one instruction at the decoder's position. */
@@ -206,6 +231,7 @@ function decodeOne(d: Decoder, i: Insn, mode: number): void {
         i.a32 = d.a32;
         i.seg = DS;
         TWO_BYTE[b2](d, i);
+        if (i.lock && !lockable(i)) i.exec = udHandler;
         return;
       }
       default:
@@ -214,6 +240,7 @@ function decodeOne(d: Decoder, i: Insn, mode: number): void {
         i.a32 = d.a32;
         i.seg = DS;
         ONE_BYTE[b](d, i);
+        if (i.lock && !lockable(i)) i.exec = udHandler;
         return;
     }
   }

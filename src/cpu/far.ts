@@ -12,7 +12,7 @@ import {
 } from './arch.js';
 import {
   ATTR_CODE, ATTR_CONFORMING, ATTR_PRESENT, ATTR_RW, ATTR_S, type Descriptor, dpl, loadCache, loadNull,
-  markAccessed, readDescriptor,
+  markAccessed, probePush, readDescriptor, stackFits,
 } from './segments.js';
 import { taskSwitch, TaskSource } from './task.js';
 import { stackFromTss } from './interrupts.js';
@@ -151,8 +151,9 @@ export function farCall(c: Cpu, sel: number, off: number, o32: boolean, next: nu
     c.fault(VEC_TS, newSs & 0xfffc);
   }
   if ((ssd.attr & ATTR_PRESENT) === 0) c.fault(VEC_SS, newSs & 0xfffc);
-  if (g.off >>> 0 > td.limit) c.fault(VEC_GP, 0);
   const unit = g.gate32 ? 4 : 2;
+  if (!stackFits(ssd, newEsp, (4 + g.params) * unit)) c.fault(VEC_SS, newSs & 0xfffc);
+  if (g.off >>> 0 > td.limit) c.fault(VEC_GP, 0);
   const oldSs = c.segSel[SS], oldEsp = c.regs[4];
   const params: number[] = [];
   for (let k = 0; k < g.params; k++) params.push(unit === 4 ? c.peek32(k * 4) : c.peek16(k * 2));
@@ -187,10 +188,8 @@ export function farCall(c: Cpu, sel: number, off: number, o32: boolean, next: nu
 }
 
 function pushFarReturn(c: Cpu, o32: boolean, cs: number, eip: number): void {
-  // Check room for both words before writing either, so a #SS leaves ESP unchanged.
-  const unit = o32 ? 4 : 2;
-  const sp = c.ss32 ? c.regs[4] : c.regs[4] & 0xffff;
-  c.linW(SS, ((sp - 2 * unit) & (c.ss32 ? -1 : 0xffff)), 2 * unit);
+  // Check room for both words before writing either, so a #SS or #PF leaves ESP unchanged.
+  probePush(c, o32 ? 8 : 4);
   if (o32) {
     c.push32(cs);
     c.push32(eip);

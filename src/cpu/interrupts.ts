@@ -9,7 +9,9 @@ import {
   CS, DS, ES, Exit, FLAG_AC, FLAG_IF, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FS, GS, SS, TR,
   VEC_DF, VEC_GP, VEC_NMI, VEC_NP, VEC_SS, VEC_TS,
 } from './arch.js';
-import { ATTR_CODE, ATTR_CONFORMING, ATTR_PRESENT, ATTR_S, dpl, loadCache, loadNull, readDescriptor } from './segments.js';
+import {
+  ATTR_CODE, ATTR_CONFORMING, ATTR_PRESENT, ATTR_S, dpl, loadCache, loadNull, probePush, readDescriptor, stackFits,
+} from './segments.js';
 import { taskSwitch, TaskSource } from './task.js';
 
 /** How an event arose; it changes privilege checks (INT n) and the EXT bit of error codes. */
@@ -91,15 +93,10 @@ function guardedDelivery(c: Cpu, vector: number, kind: EventKind, hasCode: boole
 /** Raises an interrupt or exception now: INT n and friends call this with EIP already advanced. */
 export function deliver(c: Cpu, vector: number, kind: EventKind, hasCode: boolean, code: number): void {
   c.stopBlock = true;
-  if (c.interceptExceptions && kind === EventKind.Software) {
-    // Test harnesses see software traps (INT3, INTO, INT n) as exits, with EIP after the instruction.
-    c.excVector = vector;
-    c.excHasCode = false;
-    c.excCode = 0;
-    c.exitReason = Exit.Exception;
-    return;
+  if (!c.protectedMode) {
+    if (interceptTrap(c, vector, kind)) return;
+    return deliverReal(c, vector);
   }
-  if (!c.protectedMode) return deliverReal(c, vector);
   const ext = kind === EventKind.External ? 1 : 0;
   if (vector * 8 + 7 > c.idtLimit) return c.fault(VEC_GP, vector * 8 + 2 + ext);
   const addr = (c.idtBase + vector * 8) | 0;
@@ -111,6 +108,8 @@ export function deliver(c: Cpu, vector: number, kind: EventKind, hasCode: boolea
   }
   if (kind === EventKind.Software && gateDpl < c.cpl) return c.fault(VEC_GP, vector * 8 + 2);
   if ((hi & 0x8000) === 0) return c.fault(VEC_NP, vector * 8 + 2 + ext);
+  // Past the gate's privilege and presence checks, a software trap is taken.
+  if (interceptTrap(c, vector, kind)) return;
 
   if (type === 0x05) {
     const tssSel = lo >>> 16;
@@ -159,11 +158,8 @@ export function deliver(c: Cpu, vector: number, kind: EventKind, hasCode: boolea
     let sp = newEsp;
     const spMask = stack32 ? -1 : 0xffff;
     const linAt = (off: number) => (ssd.base + (off & spMask)) | 0;
-    const frameBytes = words.length * unit;
-    // Limit check of the whole frame (expand-up stacks only; expand-down checked per write).
-    if (((newEsp - frameBytes) & spMask) >>> 0 > ssd.limit && (ssd.attr & ATTR_CONFORMING) === 0) {
-      return c.fault(VEC_SS, (newSs & 0xfffc) + ext);
-    }
+    // Limit check of the whole frame before anything is written.
+    if (!stackFits(ssd, newEsp, words.length * unit)) return c.fault(VEC_SS, (newSs & 0xfffc) + ext);
     c.setCpl(newCpl);
     try {
       for (const w of words) {
@@ -185,6 +181,7 @@ export function deliver(c: Cpu, vector: number, kind: EventKind, hasCode: boolea
     }
   } else {
     if (fromV86) return c.fault(VEC_GP, (sel & 0xfffc) + ext);
+    probePush(c, (hasCode ? 4 : 3) * (gate32 ? 4 : 2));
     if (gate32) {
       c.push32(oldFlags);
       c.push32(oldCs);
@@ -227,6 +224,19 @@ export function stackFromTss(c: Cpu, n: number, ext: number): { ss: number; esp:
   const off = 2 + n * 4;
   if (off + 3 > limit) c.fault(VEC_TS, (c.segSel[TR] & 0xfffc) + ext);
   return { esp: c.sysRd16((base + off) | 0), ss: c.sysRd16((base + off + 2) | 0) };
+}
+
+/**
+ * Test harnesses (Cpu.interceptExceptions) see a software trap that passed the gate checks (INT3,
+ * INTO, INT n) as an exit, with EIP after the instruction, instead of entering the handler.
+ */
+function interceptTrap(c: Cpu, vector: number, kind: EventKind): boolean {
+  if (!c.interceptExceptions || kind !== EventKind.Software) return false;
+  c.excVector = vector;
+  c.excHasCode = false;
+  c.excCode = 0;
+  c.exitReason = Exit.Exception;
+  return true;
 }
 
 /** Real mode: the IVT at IDTR.base, 4 bytes per vector, 16-bit frame. */

@@ -32,8 +32,14 @@ function pageFault(c: Cpu, lin: number, code: number): never {
   return c.fault(VEC_PF, code);
 }
 
-function errBits(access: Access, user: boolean): number {
-  return (access === 1 ? PF_W : 0) | (user ? PF_U : 0);
+/**
+ * The error-code bits given by the access itself. I (instruction fetch) is reported only when NX
+ * is possible (PAE paging with EFER.NXE), but then for every kind of fetch fault, not-present too.
+ */
+function errBits(c: Cpu, access: Access, user: boolean): number {
+  let e = (access === 1 ? PF_W : 0) | (user ? PF_U : 0);
+  if (access === 2 && (c.cr4 & CR4_PAE) !== 0 && (c.efer & EFER_NXE) !== 0) e |= PF_I;
+  return e;
 }
 
 function readPhys32(c: Cpu, p: number): number {
@@ -53,7 +59,7 @@ function canWrite(c: Cpu, rw: boolean, user: boolean): boolean {
 function walk32(c: Cpu, lin: number, access: Access, user: boolean): number {
   const pdeAddr = (c.cr3 & -4096) | ((lin >>> 22) << 2);
   let pde = readPhys32(c, pdeAddr);
-  const err = errBits(access, user);
+  const err = errBits(c, access, user);
   if ((pde & P) === 0) return pageFault(c, lin, err);
   if (pde & PS && c.cr4 & CR4_PSE) {
     // 4 MiB page. Bits 13..20 of the PDE (PSE-36) would give physical bits 32..39: we have none,
@@ -63,7 +69,7 @@ function walk32(c: Cpu, lin: number, access: Access, user: boolean): number {
     const want = A | (access === 1 ? D : 0);
     if ((pde & want) !== want) writePhys32(c, pdeAddr, (pde |= want));
     const phys = ((pde & 0xffc00000) | (lin & 0x3ff000)) & c.a20Mask;
-    fill(c, lin, phys, user, rw, us, pde, false);
+    fill(c, lin, phys, user, rw, us, pde, false, true);
     return phys | (lin & 0xfff);
   }
   const pteAddr = (pde & -4096) | (((lin >>> 12) & 0x3ff) << 2);
@@ -75,7 +81,7 @@ function walk32(c: Cpu, lin: number, access: Access, user: boolean): number {
   const want = A | (access === 1 ? D : 0);
   if ((pte & want) !== want) writePhys32(c, pteAddr, (pte |= want));
   const phys = (pte & -4096) & c.a20Mask;
-  fill(c, lin, phys, user, rw, us, pte, false);
+  fill(c, lin, phys, user, rw, us, pte, false, false);
   return phys | (lin & 0xfff);
 }
 
@@ -87,13 +93,15 @@ function checkPerm(
   if (access === 2 && nx) pageFault(c, lin, err | PF_P | PF_I);
 }
 
-function fill(c: Cpu, lin: number, phys: number, user: boolean, rw: boolean, us: boolean, leaf: number, nx: boolean): void {
+function fill(
+  c: Cpu, lin: number, phys: number, user: boolean, rw: boolean, us: boolean, leaf: number, nx: boolean, large: boolean,
+): void {
   const global = (leaf & G) !== 0 && (c.cr4 & CR4_PGE) !== 0;
   // The write table is filled only once the Dirty bit is set, so the first write to a clean page
   // still walks and sets D.
   const dirty = (leaf & D) !== 0;
-  c.tlbFill(lin, phys, false, dirty && canWrite(c, rw, false), nx, global);
-  if (us) c.tlbFill(lin, phys, true, dirty && canWrite(c, rw, true), nx, global);
+  c.tlbFill(lin, phys, false, dirty && canWrite(c, rw, false), nx, global, large);
+  if (us) c.tlbFill(lin, phys, true, dirty && canWrite(c, rw, true), nx, global, large);
   void user;
 }
 
@@ -107,7 +115,7 @@ const e64 = new Int32Array(2);
 
 function walkPae(c: Cpu, lin: number, access: Access, user: boolean): number {
   const nxe = (c.efer & EFER_NXE) !== 0;
-  const err = errBits(access, user);
+  const err = errBits(c, access, user);
   // Reserved physical-address bits: we implement 36-bit physical addresses (MAXPHYADDR = 36).
   const hiReserved = nxe ? 0x7ffffff0 : 0xfffffff0 | 0;
 
@@ -133,7 +141,7 @@ function walkPae(c: Cpu, lin: number, access: Access, user: boolean): number {
     if ((pdeLo & want) !== want) writePhys32(c, pdeAddr, (pdeLo |= want));
     if (pdeHi & 0xf) return unmappedHigh(c, lin, user, access);
     const phys = ((pdeLo & 0xffe00000) | (lin & 0x1ff000)) & c.a20Mask;
-    fill(c, lin, phys, user, rw, us, pdeLo, pdeNx);
+    fill(c, lin, phys, user, rw, us, pdeLo, pdeNx, true);
     return phys | (lin & 0xfff);
   }
 
@@ -152,7 +160,7 @@ function walkPae(c: Cpu, lin: number, access: Access, user: boolean): number {
   if ((pteLo & want) !== want) writePhys32(c, pteAddr, (pteLo |= want));
   if (pteHi & 0xf) return unmappedHigh(c, lin, user, access);
   const phys = (pteLo & -4096) & c.a20Mask;
-  fill(c, lin, phys, user, rw, us, pteLo, nx);
+  fill(c, lin, phys, user, rw, us, pteLo, nx, false);
   return phys | (lin & 0xfff);
 }
 

@@ -125,6 +125,38 @@ export function loadDataSeg(c: Cpu, seg: number, sel: number, taskSwitch = false
 }
 
 /**
+ * Whether a stack switch to the segment `d` at `esp` has room for a `bytes`-byte frame below it
+ * (expand-up or expand-down, 16- or 32-bit by the B bit): the check that gives #SS(new SS) for
+ * interrupts and call gates before anything is pushed.
+ */
+export function stackFits(d: Descriptor, esp: number, bytes: number): boolean {
+  const big = (d.attr & ATTR_DB) !== 0;
+  const sp = big ? esp >>> 0 : esp & 0xffff;
+  if (sp !== 0 && sp < bytes) return !big; // wraps below zero: a 16-bit SP wraps, a 32-bit one cannot
+  const low = ((sp === 0 ? (big ? 0x100000000 : 0x10000) : sp) - bytes);
+  const high = low + bytes - 1;
+  if (d.attr & ATTR_CONFORMING) return low > d.limit && high <= (big ? 0xffffffff : 0xffff);
+  return high <= d.limit;
+}
+
+/**
+ * Checks that `bytes` can be pushed below SS:ESP (segment limit, then paging at the lowest and the
+ * highest byte) without writing anything, so a multi-word push (an interrupt frame, a far return
+ * address) either happens whole or faults with ESP and memory unchanged, as on hardware.
+ */
+export function probePush(c: Cpu, bytes: number): void {
+  const sp = c.ss32 ? c.regs[4] : c.regs[4] & 0xffff;
+  if (!c.ss32 && sp !== 0 && sp < bytes) return; // wraps inside a 16-bit stack: the pushes check
+  const low = c.ss32 ? (sp - bytes) | 0 : (sp - bytes) & 0xffff;
+  const lin = c.linW(SS, low, bytes);
+  if (c.paging) {
+    const user = c.cpl === 3;
+    c.translate(lin, 1, user);
+    c.translate((lin + bytes - 1) | 0, 1, user);
+  }
+}
+
+/**
  * The full check for an access the fast path sent here: null selector, type, and limit
  * (including expand-down segments). Throws the architectural fault or returns when allowed.
  */

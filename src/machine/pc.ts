@@ -17,7 +17,8 @@ import { DualPic } from '../devices/pic/i8259.js';
 import { Pit } from '../devices/pit/i8254.js';
 import { Rtc } from '../devices/rtc/mc146818.js';
 import { Uart16550 } from '../devices/uart/ns16550a.js';
-import { I8042, systemControlPortA } from '../devices/i8042/i8042.js';
+import { I8042 } from '../devices/i8042/i8042.js';
+import { SystemControlPortA } from '../devices/sysctl/port92.js';
 import { MachineClock, type ClockMode } from './clock.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
@@ -59,6 +60,7 @@ export class PcMachine {
   readonly rtc: Rtc;
   readonly com1: Uart16550;
   readonly kbc: I8042;
+  readonly port92: SystemControlPortA;
   private resetRequest: string | null = null;
   private crashReason: string | null = null;
 
@@ -79,7 +81,7 @@ export class PcMachine {
       this.crashReason = why;
     };
     this.pic = new DualPic((level) => this.cpu.setIntr(level));
-    this.pit = new Pit(this.clock, this.timers, (l) => this.pic.setIrq(0, l));
+    this.pit = new Pit({ clock: this.clock, timers: this.timers, irq0: this.pic.irqLine(0) });
     this.rtc = new Rtc({
       clock: this.clock, timers: this.timers, irq: (l) => this.pic.setIrq(8, l), wallclockAtZeroMs: opts.wallclockMs,
     });
@@ -90,7 +92,10 @@ export class PcMachine {
       this.resetRequest = why;
       this.cpu.requestStop();
     };
-    this.kbc = new I8042({ irq1: (l) => this.pic.setIrq(1, l), onA20: (on) => this.cpu.setA20(on), onReset: reset('keyboard controller reset') });
+    // A PC ORs the two A20 gates: the line is open if either the 8042 or port 0x92 opens it.
+    const a20 = () => this.cpu.setA20(this.kbc.a20 || this.port92.a20);
+    this.kbc = new I8042({ irq1: (l) => this.pic.setIrq(1, l), onA20: a20, onReset: reset('keyboard controller reset') });
+    this.port92 = new SystemControlPortA({ onA20: a20, onReset: reset('port 0x92 reset') });
     this.wire();
     this.setCmosMemory();
     this.bootKernel();
@@ -105,28 +110,18 @@ export class PcMachine {
     p.register(0x61, 1, this.pit.port61Device());
     p.register(0x70, 2, this.rtc.ports());
     p.register(0x3f8, 8, this.com1.ports());
-    const kbc = this.kbc.ports();
-    p.register(0x60, 1, { name: 'i8042', ioRead: (_o, s) => kbc.ioRead(0, s), ioWrite: (_o, s, v) => kbc.ioWrite(0, s, v) });
-    p.register(0x64, 1, { name: 'i8042', ioRead: (_o, s) => kbc.ioRead(4, s), ioWrite: (_o, s, v) => kbc.ioWrite(4, s, v) });
-    p.register(0x92, 1, systemControlPortA({ onA20: (on) => this.cpu.setA20(on), onReset: () => { this.resetRequest = 'port 0x92 reset'; this.cpu.requestStop(); } }));
+    p.register(0x60, 1, this.kbc.dataPort());
+    p.register(0x64, 1, this.kbc.commandPort());
+    p.register(0x92, 1, this.port92.port());
     // Port 0x80 is the POST-code port that Linux writes for I/O delays: accept silently.
     p.register(0x80, 1, sink('post'));
     const dbg = this.opts.debugOutput;
     p.register(0xe9, 1, { name: 'debugcon', ioRead: () => 0xe9, ioWrite: (_o, _s, v) => dbg?.(v & 0xff) });
   }
 
-  /** Memory sizes in CMOS, as a BIOS would leave them (some guests read them). */
+  /** Memory sizes in CMOS (with the AT checksum), as a BIOS would leave them. */
   private setCmosMemory(): void {
-    const ram = this.mem.ramSize;
-    const extKb = Math.min(0xffff, Math.floor((ram - 0x100000) / 1024));
-    const above16M = Math.max(0, Math.floor((ram - 16 * 1048576) / 65536));
-    const c = this.rtc.cmos;
-    c[0x15] = 0x80; // 640 KiB base memory
-    c[0x16] = 0x02;
-    c[0x17] = c[0x30] = extKb & 0xff;
-    c[0x18] = c[0x31] = extKb >> 8;
-    c[0x34] = above16M & 0xff;
-    c[0x35] = above16M >> 8;
+    this.rtc.setMemorySize(this.mem.ramSize);
   }
 
   /** Loads the kernel, initrd, command line and zero page, and enters the 32-bit boot protocol. */

@@ -33,7 +33,8 @@ export function alu(c: Cpu, kind: number, bits: number, a: number, b: number): n
       const cf = getCF(c);
       r = a + b + cf;
       const m = bits === 32 ? 0xffffffff : (1 << bits) - 1;
-      const carry = (a & m) + (b & m) + cf > m ? FLAG_CF : 0;
+      // Unsigned sum: `& m` alone leaves 32-bit operands signed.
+      const carry = ((a & m) >>> 0) + ((b & m) >>> 0) + cf > m ? FLAG_CF : 0;
       const of = (((a ^ r) & (b ^ r)) >>> (bits - 1)) & 1 ? FLAG_OF : 0;
       setFlags(c, ALL, carry | of | ((a ^ b ^ r) & FLAG_AF) | szp(bits, r));
       return r;
@@ -75,7 +76,7 @@ function EbGb_m(c: Cpu, i: Insn): void {
     alu(c, CMP, 8, c.read8(i.seg, i.ea(c)), getR8(c, i.reg));
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 1);
+  const lin = c.linRmw(i.seg, i.ea(c), 1);
   c.wr8(lin, alu(c, i.imm2, 8, c.rd8(lin), getR8(c, i.reg)));
 }
 function EvGv_r32(c: Cpu, i: Insn): void {
@@ -87,7 +88,7 @@ function EvGv_m32(c: Cpu, i: Insn): void {
     alu(c, CMP, 32, c.read32(i.seg, i.ea(c)), c.regs[i.reg]);
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, alu(c, i.imm2, 32, c.rd32(lin), c.regs[i.reg]));
 }
 function EvGv_r16(c: Cpu, i: Insn): void {
@@ -99,7 +100,7 @@ function EvGv_m16(c: Cpu, i: Insn): void {
     alu(c, CMP, 16, c.read16(i.seg, i.ea(c)), c.regs[i.reg] & 0xffff);
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 2);
+  const lin = c.linRmw(i.seg, i.ea(c), 2);
   c.wr16(lin, alu(c, i.imm2, 16, c.rd16(lin), c.regs[i.reg] & 0xffff));
 }
 function GbEb_r(c: Cpu, i: Insn): void {
@@ -137,7 +138,7 @@ function EbI_m(c: Cpu, i: Insn): void {
     alu(c, CMP, 8, c.read8(i.seg, i.ea(c)), i.imm);
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 1);
+  const lin = c.linRmw(i.seg, i.ea(c), 1);
   c.wr8(lin, alu(c, i.imm2, 8, c.rd8(lin), i.imm));
 }
 function EvI_r32(c: Cpu, i: Insn): void {
@@ -149,7 +150,7 @@ function EvI_m32(c: Cpu, i: Insn): void {
     alu(c, CMP, 32, c.read32(i.seg, i.ea(c)), i.imm);
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, alu(c, i.imm2, 32, c.rd32(lin), i.imm));
 }
 function EvI_r16(c: Cpu, i: Insn): void {
@@ -161,7 +162,7 @@ function EvI_m16(c: Cpu, i: Insn): void {
     alu(c, CMP, 16, c.read16(i.seg, i.ea(c)), i.imm);
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), 2);
+  const lin = c.linRmw(i.seg, i.ea(c), 2);
   c.wr16(lin, alu(c, i.imm2, 16, c.rd16(lin), i.imm));
 }
 
@@ -337,7 +338,7 @@ export function incDecRm(c: Cpu, i: Insn, bits: number, dir: number): void {
     }
     return;
   }
-  const lin = c.linW(i.seg, i.ea(c), bits >> 3);
+  const lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
   if (bits === 8) {
     const a = c.rd8(lin);
     c.wr8(lin, a + dir);
@@ -390,12 +391,12 @@ function group3(c: Cpu, i: Insn): void {
     }
     case 2: {
       // NOT: no flags. Check writability before reading so a fault leaves nothing half-done.
-      if (i.mod !== 3) c.linW(i.seg, i.ea(c), bits >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), bits >> 3);
       writeRm(c, i, bits, ~readRm(c, i, bits));
       return;
     }
     case 3: {
-      if (i.mod !== 3) c.linW(i.seg, i.ea(c), bits >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), bits >> 3);
       const a = readRm(c, i, bits);
       const r = -a | 0;
       writeRm(c, i, bits, r);

@@ -33,14 +33,14 @@ function add_GvEv_m32(c: Cpu, i: Insn): void {
   c.regs[i.reg] = add32(c, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
 }
 function add_EvGv_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, add32(c, c.rd32(lin), c.regs[i.reg]));
 }
 function add_EvI_r32(c: Cpu, i: Insn): void {
   c.regs[i.rm] = add32(c, c.regs[i.rm], i.imm);
 }
 function add_EvI_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, add32(c, c.rd32(lin), i.imm));
 }
 function or32(c: Cpu, a: number, b: number): number {
@@ -66,14 +66,14 @@ function or_GvEv_m32(c: Cpu, i: Insn): void {
   c.regs[i.reg] = or32(c, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
 }
 function or_EvGv_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, or32(c, c.rd32(lin), c.regs[i.reg]));
 }
 function or_EvI_r32(c: Cpu, i: Insn): void {
   c.regs[i.rm] = or32(c, c.regs[i.rm], i.imm);
 }
 function or_EvI_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, or32(c, c.rd32(lin), i.imm));
 }
 function and32(c: Cpu, a: number, b: number): number {
@@ -99,14 +99,14 @@ function and_GvEv_m32(c: Cpu, i: Insn): void {
   c.regs[i.reg] = and32(c, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
 }
 function and_EvGv_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, and32(c, c.rd32(lin), c.regs[i.reg]));
 }
 function and_EvI_r32(c: Cpu, i: Insn): void {
   c.regs[i.rm] = and32(c, c.regs[i.rm], i.imm);
 }
 function and_EvI_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, and32(c, c.rd32(lin), i.imm));
 }
 function sub32(c: Cpu, a: number, b: number): number {
@@ -132,14 +132,14 @@ function sub_GvEv_m32(c: Cpu, i: Insn): void {
   c.regs[i.reg] = sub32(c, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
 }
 function sub_EvGv_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, sub32(c, c.rd32(lin), c.regs[i.reg]));
 }
 function sub_EvI_r32(c: Cpu, i: Insn): void {
   c.regs[i.rm] = sub32(c, c.regs[i.rm], i.imm);
 }
 function sub_EvI_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, sub32(c, c.rd32(lin), i.imm));
 }
 function cmp32(c: Cpu, a: number, b: number): number {
@@ -194,14 +194,14 @@ function xor_GvEv_m32(c: Cpu, i: Insn): void {
   c.regs[i.reg] = xor32(c, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
 }
 function xor_EvGv_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, xor32(c, c.rd32(lin), c.regs[i.reg]));
 }
 function xor_EvI_r32(c: Cpu, i: Insn): void {
   c.regs[i.rm] = xor32(c, c.regs[i.rm], i.imm);
 }
 function xor_EvI_m32(c: Cpu, i: Insn): void {
-  const lin = c.linW(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, i.ea(c), 4);
   c.wr32(lin, xor32(c, c.rd32(lin), i.imm));
 }
 /** Indexed by the ALU operation number (opcode bits 5..3); null where the generic path applies. */

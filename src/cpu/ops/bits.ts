@@ -37,7 +37,7 @@ function bitOp(c: Cpu, i: Insn, op: number, bits: number, bitOffset: number, fro
     bit = bitOffset & (bits - 1);
   }
   const size = bits >> 3;
-  const lin = op === 0 ? c.linR(i.seg, off, size) : c.linW(i.seg, off, size);
+  const lin = op === 0 ? c.linR(i.seg, off, size) : c.linRmw(i.seg, off, size);
   const v = bits === 16 ? c.rd16(lin) : c.rd32(lin);
   const cf = (v >>> bit) & 1;
   if (op !== 0) {

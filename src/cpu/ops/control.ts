@@ -210,7 +210,10 @@ function enter(c: Cpu, i: Insn): void {
   const unit = i.o32 ? 4 : 2;
   const r = c.regs;
   const spMask = c.ss32 ? -1 : 0xffff;
-  // Compute everything first and write through explicit offsets, so a fault leaves ESP/EBP intact.
+  // The processor checks the new frame's lowest byte (with write intent) before changing
+  // anything; the pushes then go through explicit offsets, so a fault leaves ESP/EBP intact.
+  const pushes = level > 0 ? level + 1 : 1;
+  c.linRmw(SS, (r[4] - unit * pushes - size) & spMask, 1);
   let sp = (r[4] - unit) & spMask;
   const frame = sp;
   const writeAt = (off: number, v: number) => (unit === 4 ? c.write32(SS, off, v) : c.write16(SS, off, v));
@@ -227,8 +230,6 @@ function enter(c: Cpu, i: Insn): void {
     writeAt(sp, frame);
   }
   const newSp = (sp - size) & spMask;
-  // The stack must be able to hold the allocated frame: touch its lowest byte.
-  if (size > 0) c.linW(SS, newSp, 1);
   if (unit === 4) r[5] = c.ss32 ? frame : (r[5] & ~0xffff) | (frame & 0xffff);
   else r[5] = (r[5] & ~0xffff) | (frame & 0xffff);
   r[4] = c.ss32 ? newSp : (r[4] & ~0xffff) | (newSp & 0xffff);

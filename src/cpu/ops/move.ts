@@ -153,7 +153,7 @@ def(0x86, (d, i) => {
       setR8(c, i.rm, getR8(c, i.reg));
       setR8(c, i.reg, a);
     } else {
-      const lin = c.linW(i.seg, i.ea(c), 1);
+      const lin = c.linRmw(i.seg, i.ea(c), 1);
       const a = c.rd8(lin);
       c.wr8(lin, getR8(c, i.reg));
       setR8(c, i.reg, a);
@@ -172,7 +172,7 @@ def(0x87, (d, i) => {
       if (bits === 32) c.regs[i.reg] = a;
       else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | a;
     } else {
-      const lin = c.linW(i.seg, i.ea(c), bits >> 3);
+      const lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
       const a = bits === 32 ? c.rd32(lin) : c.rd16(lin);
       if (bits === 32) c.wr32(lin, c.regs[i.reg]);
       else c.wr16(lin, c.regs[i.reg]);
@@ -296,7 +296,7 @@ function cmpxchg(bits: number) {
     const b = bits === 8 ? 8 : i.o32 ? 32 : 16;
     i.exec = (c, i) => {
       const m = b === 32 ? -1 : (1 << b) - 1;
-      if (i.mod !== 3) c.linW(i.seg, i.ea(c), b >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), b >> 3);
       const dest = readRm(c, i, b);
       const acc = b === 8 ? c.regs[0] & 0xff : c.regs[0] & m;
       alu(c, 7, b, acc, dest);
@@ -321,15 +321,21 @@ function xadd(bits: number) {
     d.modrm(i);
     const b = bits === 8 ? 8 : i.o32 ? 32 : 16;
     i.exec = (c, i) => {
-      if (i.mod !== 3) c.linW(i.seg, i.ea(c), b >> 3);
-      const dest = readRm(c, i, b);
+      // The memory operand's address is taken once, before the source register changes.
+      const lin = i.mod === 3 ? 0 : c.linRmw(i.seg, i.ea(c), b >> 3);
+      const dest = i.mod === 3 ? readRm(c, i, b) : b === 8 ? c.rd8(lin) : b === 16 ? c.rd16(lin) : c.rd32(lin);
       const src = b === 8 ? getR8(c, i.reg) : b === 16 ? c.regs[i.reg] & 0xffff : c.regs[i.reg];
       const sum = alu(c, 0, b, dest, src);
-      // Register first, then destination: with the same register for both, the sum wins.
+      if (i.mod !== 3) {
+        if (b === 8) c.wr8(lin, sum);
+        else if (b === 16) c.wr16(lin, sum);
+        else c.wr32(lin, sum);
+      }
+      // Register first, then a register destination: with the same register for both, the sum wins.
       if (b === 8) setR8(c, i.reg, dest);
       else if (b === 16) c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | dest;
       else c.regs[i.reg] = dest;
-      writeRm(c, i, b, sum);
+      if (i.mod === 3) writeRm(c, i, b, sum);
     };
     checkLock(i, true);
   };
@@ -344,7 +350,7 @@ def0f(0xc7, (d, i) => {
     return;
   }
   i.exec = (c, i) => {
-    const lin = c.linW(i.seg, i.ea(c), 8);
+    const lin = c.linRmw(i.seg, i.ea(c), 8);
     const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0);
     if (lo === c.regs[0] && hi === c.regs[2]) {
       c.wr32(lin, c.regs[3]);

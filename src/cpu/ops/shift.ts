@@ -109,7 +109,7 @@ function group2(c: Cpu, i: Insn): void {
   let v: number;
   if (i.mod === 3) v = readRm(c, i, bits);
   else {
-    lin = c.linW(i.seg, i.ea(c), bits >> 3);
+    lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
     v = bits === 8 ? c.rd8(lin) : bits === 16 ? c.rd16(lin) : c.rd32(lin);
   }
   if (count === 0) return; // no change, not even to flags (the write check above still applies)
@@ -165,7 +165,7 @@ function doubleShift(left: boolean) {
     let dst: number;
     if (i.mod === 3) dst = readRm(c, i, bits);
     else {
-      lin = c.linW(i.seg, i.ea(c), bits >> 3);
+      lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
       dst = bits === 16 ? c.rd16(lin) : c.rd32(lin);
     }
     if (count === 0) return;

@@ -218,7 +218,7 @@ def(0x63, (d, i) => {
       writeRm(c, i, 16, (dst & ~3) | (src & 3));
       setFlags(c, FLAG_ZF, FLAG_ZF);
     } else {
-      if (i.mod !== 3) c.linW(i.seg, i.ea(c), 2);
+      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), 2);
       setFlags(c, FLAG_ZF, 0);
     }
   };
@@ -290,17 +290,14 @@ def0f(0x21, (d, i) => {
   d.modrm(i);
   i.exec = (c, i) => {
     requireCpl0(c);
-    let r = i.reg;
-    if (r === 4 || r === 5) r += 2; // DR4/DR5 alias DR6/DR7 while CR4.DE is clear
-    c.regs[i.rm] = c.dr[r];
+    c.regs[i.rm] = c.dr[debugReg(c, i.reg)];
   };
 });
 def0f(0x23, (d, i) => {
   d.modrm(i);
   i.exec = (c, i) => {
     requireCpl0(c);
-    let r = i.reg;
-    if (r === 4 || r === 5) r += 2;
+    const r = debugReg(c, i.reg);
     const v = c.regs[i.rm];
     if (r === 6) c.dr[6] = (v & 0xe00f) | (0xffff0ff0 | 0);
     else if (r === 7) {
@@ -309,6 +306,15 @@ def0f(0x23, (d, i) => {
     } else c.dr[r] = v;
   };
 });
+
+/** DR4/DR5 alias DR6/DR7 while CR4.DE is clear; with debug extensions on they raise #UD. */
+function debugReg(c: Cpu, r: number): number {
+  if (r === 4 || r === 5) {
+    if (c.cr4 & CR4_DE) c.fault(VEC_UD);
+    return r + 2;
+  }
+  return r;
+}
 
 const CR0_WRITABLE = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 
@@ -329,11 +335,35 @@ function setCr0(c: Cpu, v: number, i: Insn): void {
   c.stopBlock = true;
 }
 
+/** CR4 bits this CPU implements (VME/PVI are not: CPUID does not offer VME). */
 const CR4_SUPPORTED = CR4_PSE | CR4_PAE | CR4_PGE | CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_DE | CR4_MCE;
 
+/**
+ * The CR4 bits a guest may set: those implemented whose feature CPUID leaf 1 reports (a bit for a
+ * feature CPUID does not offer is reserved and faults, as on a processor without it).
+ */
+function cr4Allowed(c: Cpu): number {
+  const edx = cpuid(c, 1, 0)[3];
+  let ok = CR4_PCE; // RDPMC exists on every P6
+  if (edx & (1 << 2)) ok |= CR4_DE;
+  if (edx & (1 << 3)) ok |= CR4_PSE;
+  if (edx & (1 << 4)) ok |= CR4_TSD;
+  if (edx & (1 << 6)) ok |= CR4_PAE;
+  if (edx & (1 << 7)) ok |= CR4_MCE;
+  if (edx & (1 << 13)) ok |= CR4_PGE;
+  if (edx & (1 << 24)) ok |= CR4_OSFXSR;
+  if (edx & (1 << 25)) ok |= CR4_OSXMMEXCPT;
+  return ok & CR4_SUPPORTED;
+}
+
 function setCr4(c: Cpu, v: number): void {
-  if (v & ~CR4_SUPPORTED) {
-    if (v & (CR4_VME | CR4_PVI)) logOnce('info', 'cpu', 'cr4-vme', 'guest tried to set CR4.VME/PVI, which CPUID does not report: #GP');
+  const bad = v & ~cr4Allowed(c);
+  if (bad) {
+    if (bad & (CR4_VME | CR4_PVI)) {
+      logOnce('info', 'cpu', 'cr4-vme', 'guest tried to set CR4.VME/PVI, which CPUID does not report: #GP');
+    } else {
+      logOnce('info', 'cpu', 'cr4-bits', `guest tried to set CR4 bits 0x${bad.toString(16)}, not offered by CPUID: #GP`);
+    }
     c.fault(VEC_GP, 0);
   }
   const old = c.cr4;

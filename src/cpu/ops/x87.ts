@@ -1,720 +1,509 @@
 /**
- * The x87 instruction set (ESC opcodes D8-DF, WAIT, FXSAVE/FXRSTOR): decoding, operand access and
- * the arithmetic, on the state in fpu/fpu.ts. Opcode map per the SDM vol. 2 appendix A.4,
- * including the aliases a P6 decodes (FSTP1, FCOM2, FCOMP3, FXCH4, FCOMP5, FXCH7, FSTP8/9, FFREEP).
+ * The x87 instruction set: ESC opcodes D8-DF, WAIT/FWAIT (9B) and FXSAVE/FXRSTOR (0F AE /0, /1).
+ * This file decodes (SDM vol. 2, appendix A.4, including the aliases a P6 decodes: FSTP1 D9 D8+i,
+ * FCOM2 DC D0+i, FCOMP3 DC D8+i, FXCH4 DD C8+i, FCOMP5 DE D0+i, FXCH7 DF C8+i, FSTP8/9 DF D0+i /
+ * D8+i, FFREEP DF C0+i; the SSE3 FISTTP forms are #UD), moves memory operands, and applies the
+ * architectural framing of every x87 instruction:
+ *
+ * - #NM when CR0.EM or CR0.TS is set (WAIT: when TS and MP are both set);
+ * - waiting instructions (all but FNINIT, FNCLEX, FNSTCW, FNSTSW, FNSTENV, FNSAVE and the 8087/287
+ *   no-ops FNENI/FNDISI/FNSETPM) first report a pending unmasked exception: #MF with CR0.NE = 1,
+ *   else FERR# (fpu.onFerr) and the instruction proceeds;
+ * - non-control instructions record FIP/FCS, the opcode (FOP) and, with a memory operand, FDP/FDS;
+ * - memory is read completely before any state changes, and multi-part stores check the whole
+ *   destination (limits and pages) before the first byte is written, so a faulting instruction
+ *   leaves the FPU and memory as they were.
+ *
+ * The semantics live in fpu/exec.ts (registers), fpu/convert.ts (memory formats) and fpu/env.ts
+ * (state images).
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import type { Handler, Insn } from '../insn.js';
 import {
-  CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, VEC_GP, VEC_MF, VEC_NM, VEC_UD,
+  CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, VEC_GP, VEC_MF, VEC_NM,
+  VEC_UD,
 } from '../arch.js';
 import { setFlags, testCC } from '../flags.js';
 import { def, def0f, udHandler } from './table.js';
+import { Fpu } from '../fpu/fpu.js';
+import { F80 } from '../fpu/float80.js';
 import {
-  Fpu, FSW_C0, FSW_C1, FSW_C2, FSW_C3, FSW_CC, FSW_ZE, FSW_PE, FSW_OE,
-} from '../fpu/fpu.js';
+  checkLoaded, decodeDouble, decodeSingle, loadBcd, loadInt32, loadInt64, readExt, storeBcd, storeDouble, storeInt,
+  storeSingle, stored, writeExt, DEC_OK,
+} from '../fpu/convert.js';
 import {
-  bcdIndefinite, fromBcd, fromDoubleBytes, fromExtended, fromSingleBytes, int64ToNumber, numberToInt64, roundRc, toBcd,
-  toDoubleBytes, toExtended, toSingleBytes,
-} from '../fpu/float80.js';
-import { logOnce } from '../../base/log.js';
+  arithMem, arithReg, f2xm1Op, fbinaryPop, fcmov, fcom, fcomi, ffree, fincdec, fldConst, fldSt,
+  fprem, frndintOp, fscaleOp, fsign, fsqrt, fstSt, ftrig, ftst, fxam, fxch, fxtractOp, INDEFINITE, load,
+} from '../fpu/exec.js';
+import {
+  envSize, fxrstorImage, fxrstorValid, fxsaveImage, loadEnv, loadState, storeEnv, storeState,
+} from '../fpu/env.js';
 
-const buf = new Uint8Array(16);
+const buf = new Uint8Array(512);
+const val = new F80();
 
-// ---- memory helpers ----------------------------------------------------------------------------
+// ---- memory ------------------------------------------------------------------------------------------
+/** Offset of byte k of an operand at `off` (16-bit addressing wraps at 64 KiB). */
 function addr(i: Insn, off: number, k: number): number {
   return i.a32 ? (off + k) | 0 : (off + k) & 0xffff;
 }
+
+/** Reads n (even) bytes into `buf`. */
 function readBytes(c: Cpu, i: Insn, off: number, n: number): Uint8Array {
-  // Check the whole operand first so a fault happens before anything changes.
-  c.linR(i.seg, off, 1);
-  for (let k = 0; k < n; k++) buf[k] = c.read8(i.seg, addr(i, off, k));
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const v = c.read32(i.seg, addr(i, off, k));
+    buf[k] = v;
+    buf[k + 1] = v >>> 8;
+    buf[k + 2] = v >>> 16;
+    buf[k + 3] = v >>> 24;
+  }
+  if (k < n) {
+    const v = c.read16(i.seg, addr(i, off, k));
+    buf[k] = v;
+    buf[k + 1] = v >>> 8;
+  }
   return buf;
 }
-function writeBytes(c: Cpu, i: Insn, off: number, bytes: Uint8Array, n: number): void {
-  for (let k = 0; k < n; k++) c.linW(i.seg, addr(i, off, k), 1);
-  for (let k = 0; k < n; k++) c.write8(i.seg, addr(i, off, k), bytes[k]);
-}
 
-function readReal32(c: Cpu, i: Insn, off: number): number {
-  const v = c.read32(i.seg, off);
-  buf[0] = v; buf[1] = v >> 8; buf[2] = v >> 16; buf[3] = v >> 24;
-  return fromSingleBytes(buf, 0);
-}
-function readReal64(c: Cpu, i: Insn, off: number): number {
-  return fromDoubleBytes(readBytes(c, i, off, 8), 0);
-}
-function readInt(c: Cpu, i: Insn, off: number, bits: number): number {
-  if (bits === 16) return (c.read16(i.seg, off) << 16) >> 16;
-  if (bits === 32) return c.read32(i.seg, off);
-  const lo = c.read32(i.seg, off), hi = c.read32(i.seg, addr(i, off, 4));
-  return int64ToNumber(lo, hi);
-}
-
-// ---- arithmetic --------------------------------------------------------------------------------
-/** op: 0 add, 1 mul, 4 sub (a-b), 5 subr (b-a), 6 div (a/b), 7 divr (b/a). Null = unmasked fault. */
-function arith(f: Fpu, op: number, a: number, b: number): number | null {
-  let r: number;
-  let zeroDivide = false;
-  switch (op) {
-    case 0: r = a + b; break;
-    case 1: r = a * b; break;
-    case 4: r = a - b; break;
-    case 5: r = b - a; break;
-    default: {
-      const [n, d] = op === 6 ? [a, b] : [b, a];
-      zeroDivide = d === 0 && n === n && n !== 0 && Number.isFinite(n);
-      r = n / d;
-    }
-  }
-  if (Number.isNaN(r)) {
-    // inf - inf, 0 * inf, 0/0, inf/inf: invalid operation; the masked response is the NaN itself.
-    if (!Number.isNaN(a) && !Number.isNaN(b) && !f.invalid()) return null;
-  } else if (zeroDivide) {
-    if (!f.raise(FSW_ZE)) return null;
-  } else if (!Number.isFinite(r) && Number.isFinite(a) && Number.isFinite(b)) {
-    if (!f.raise(FSW_OE | FSW_PE)) return null;
-  }
-  return r;
-}
-
-/** Compares and returns the condition code bits C3 C2 C0 for a ? b (unordered -> all three). */
-function compareCC(a: number, b: number): number {
-  if (Number.isNaN(a) || Number.isNaN(b)) return FSW_C3 | FSW_C2 | FSW_C0;
-  if (a > b) return 0;
-  if (a < b) return FSW_C0;
-  return FSW_C3;
-}
-
-function setCC(f: Fpu, cc: number): void {
-  f.fsw = (f.fsw & ~FSW_CC) | cc;
-}
-
-/** FCOM/FUCOM family: `unordered` (FUCOM) raises invalid only for signaling NaNs (we have none). */
-function fcom(f: Fpu, a: number, b: number, unordered: boolean): void {
-  const cc = compareCC(a, b);
-  if (cc === (FSW_C3 | FSW_C2 | FSW_C0) && !unordered) f.invalid();
-  setCC(f, cc);
-}
-
-function fcomi(c: Cpu, f: Fpu, a: number, b: number, unordered: boolean): void {
-  const cc = compareCC(a, b);
-  if (cc === (FSW_C3 | FSW_C2 | FSW_C0) && !unordered) f.invalid();
-  let fl = 0;
-  if (cc & FSW_C3) fl |= FLAG_ZF;
-  if (cc & FSW_C2) fl |= FLAG_PF;
-  if (cc & FSW_C0) fl |= FLAG_CF;
-  setFlags(c, FLAG_ZF | FLAG_PF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF, fl);
-  f.fsw &= ~FSW_C1;
-}
-
-/** Integer conversion for FIST/FISTP: rounded by RC, or the integer indefinite on overflow/NaN. */
-function toInt(f: Fpu, v: number, bits: number): number | null {
-  const r = roundRc(v, f.rc);
-  const lim = 2 ** (bits - 1);
-  if (!(r >= -lim && r < lim)) {
-    if (!f.invalid()) return null;
-    return -lim;
-  }
-  if (r !== v) f.raise(FSW_PE);
-  return r;
-}
-
-/** FLD1, FLDL2T, FLDL2E, FLDPI, FLDLG2, FLDLN2, FLDZ (D9 E8-EE), rounded to double. */
-const CONSTS = [1, Math.log2(10), Math.LOG2E, Math.PI, Math.log10(2), Math.LN2, 0];
-
-/** ST(0) for a store, or the indefinite NaN after a masked stack underflow; null if unmasked. */
-function topForStore(f: Fpu): number | null {
-  if (!f.isEmpty(0)) return f.get(0);
-  f.fsw &= ~FSW_C1;
-  return f.invalid(true) ? NaN : null;
-}
-
-// ---- instruction bodies ------------------------------------------------------------------------
-/** Memory forms: index = (opcode - D8) * 8 + reg. */
-function memOp(c: Cpu, i: Insn, f: Fpu, index: number, off: number): void {
-  const op = index >> 3, reg = index & 7;
-  if (op === 0 || op === 2 || op === 4 || op === 6) {
-    // D8/DC: arith with m32/m64 real; DA/DE: with m32/m16 integer.
-    const v = op === 0 ? readReal32(c, i, off) : op === 4 ? readReal64(c, i, off) : readInt(c, i, off, op === 2 ? 32 : 16);
-    if (!f.checkRead(0)) return;
-    const a = f.get(0);
-    if (reg === 2 || reg === 3) {
-      fcom(f, a, v, false);
-      if (reg === 3) f.pop();
-      return;
-    }
-    const r = arith(f, reg, a, v);
-    if (r !== null) f.set(0, r);
-    return;
-  }
-  switch (index) {
-    case 8: return load(f, readReal32(c, i, off)); // D9 /0 FLD m32
-    case 10: case 11: { // FST/FSTP m32
-      const v = topForStore(f);
-      if (v === null) return;
-      toSingleBytes(v, buf, 0);
-      c.write32(i.seg, off, buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] << 24));
-      if (index === 11) f.pop();
-      return;
-    }
-    case 12: return fldenv(c, i, f, off);
-    case 13: f.fcw = (c.read16(i.seg, off) & 0x1f7f) | 0x40; recheckPending(f); return;
-    case 14: fstenv(c, i, f, off); f.fcw |= 0x3f; return;
-    case 15: c.write16(i.seg, off, f.fcw); return;
-    case 24: return load(f, readInt(c, i, off, 32)); // DB /0 FILD m32
-    case 26: case 27: return fist(c, i, f, off, 32, index === 27);
-    case 29: return load(f, fromExtended(readBytes(c, i, off, 10), 0)); // FLD m80
-    case 31: { // FSTP m80
-      const v = topForStore(f);
-      if (v === null) return;
-      const b = new Uint8Array(10);
-      toExtended(v, b, 0);
-      writeBytes(c, i, off, b, 10);
-      f.pop();
-      return;
-    }
-    case 40: return load(f, readReal64(c, i, off)); // DD /0 FLD m64
-    case 42: case 43: { // FST/FSTP m64
-      const v = topForStore(f);
-      if (v === null) return;
-      const b = new Uint8Array(8);
-      toDoubleBytes(v, b, 0);
-      writeBytes(c, i, off, b, 8);
-      if (index === 43) f.pop();
-      return;
-    }
-    case 44: return frstor(c, i, f, off);
-    case 46: fsave(c, i, f, off); return;
-    case 47: c.write16(i.seg, off, f.status); return;
-    case 56: return load(f, readInt(c, i, off, 16)); // DF /0 FILD m16
-    case 58: case 59: return fist(c, i, f, off, 16, index === 59);
-    case 60: return load(f, fromBcd(readBytes(c, i, off, 10), 0)); // FBLD
-    case 61: return load(f, readInt(c, i, off, 64)); // FILD m64
-    case 62: { // FBSTP
-      const b = new Uint8Array(10);
-      const v = f.isEmpty(0) ? NaN : roundRc(f.get(0), f.rc);
-      if (Number.isNaN(v) || !toBcd(v, b, 0)) {
-        if (!f.invalid(f.isEmpty(0))) return;
-        bcdIndefinite(b, 0);
-      }
-      writeBytes(c, i, off, b, 10);
-      f.pop();
-      return;
-    }
-    case 63: return fist(c, i, f, off, 64, true);
-    default:
-      logOnce('info', 'cpu', `x87:${index}`, `#UD: x87 memory form ${index >> 3}/${index & 7}`);
-      return c.fault(VEC_UD);
-  }
-}
-
-function load(f: Fpu, v: number): void {
-  f.push(v);
-}
-
-function fist(c: Cpu, i: Insn, f: Fpu, off: number, bits: number, pop: boolean): void {
-  let v: number | null;
-  if (f.isEmpty(0)) {
-    f.fsw &= ~FSW_C1;
-    if (!f.invalid(true)) return;
-    v = -(2 ** (bits - 1));
+/** Raises the fault a write of n bytes at `off` would raise, before anything is written. */
+function checkWrite(c: Cpu, i: Insn, off: number, n: number): void {
+  const last = addr(i, off, n - 1);
+  let lin0: number, lin1: number;
+  if (i.a32 || (off & 0xffff) + n <= 0x10000) {
+    lin0 = c.linW(i.seg, off, n);
+    lin1 = (lin0 + n - 1) | 0;
   } else {
-    v = toInt(f, f.get(0), bits);
-    if (v === null) return;
+    lin0 = c.linW(i.seg, off, 0x10000 - off);
+    lin1 = c.linW(i.seg, last, 1);
   }
-  if (bits === 16) c.write16(i.seg, off, v);
-  else if (bits === 32) c.write32(i.seg, off, v);
-  else {
-    const [lo, hi] = numberToInt64(v);
-    c.linW(i.seg, addr(i, off, 4), 4);
-    c.write32(i.seg, off, lo);
-    c.write32(i.seg, addr(i, off, 4), hi);
-  }
-  if (pop) f.pop();
-}
-
-/** Register forms: index = (opcode - D8) * 8 + reg, `sti` = ModRM.rm. */
-function regOp(c: Cpu, i: Insn, f: Fpu, index: number, sti: number): void {
-  const op = index >> 3, reg = index & 7;
-  switch (op) {
-    case 0: { // D8: ST0 = ST0 op ST(i); FCOM/FCOMP ST(i)
-      if (!f.checkRead(0) || !f.checkRead(sti)) return;
-      if (reg === 2 || reg === 3) {
-        fcom(f, f.get(0), f.get(sti), false);
-        if (reg === 3) f.pop();
-        return;
-      }
-      const r = arith(f, reg, f.get(0), f.get(sti));
-      if (r !== null) f.set(0, r);
-      return;
-    }
-    case 1: return d9reg(c, f, reg, sti, i);
-    case 2: { // DA: FCMOVB/E/BE/U, FUCOMPP
-      if (reg < 4) {
-        if (!f.checkRead(sti)) return;
-        const cc = [2, 4, 6, 10][reg];
-        if (testCC(c, cc)) f.set(0, f.get(sti));
-        return;
-      }
-      if (reg === 5 && sti === 1) {
-        if (!f.checkRead(0) || !f.checkRead(1)) return;
-        fcom(f, f.get(0), f.get(1), true);
-        f.pop();
-        f.pop();
-        return;
-      }
-      return c.fault(VEC_UD);
-    }
-    case 3: { // DB: FCMOVNB/NE/NBE/NU, FNCLEX, FNINIT, FUCOMI, FCOMI
-      if (reg < 4) {
-        if (!f.checkRead(sti)) return;
-        const cc = [3, 5, 7, 11][reg];
-        if (testCC(c, cc)) f.set(0, f.get(sti));
-        return;
-      }
-      if (reg === 4) {
-        if (sti === 2) { f.fsw &= 0x7f00; f.onFerr(false); return; } // FNCLEX: clear exceptions, ES, B
-        if (sti === 3) return f.fninit();
-        if (sti === 0 || sti === 1 || sti === 4) return; // FNENI, FNDISI, FNSETPM: no-ops on a 387+
-        return c.fault(VEC_UD);
-      }
-      if (reg === 5 || reg === 6) {
-        if (!f.checkRead(0) || !f.checkRead(sti)) return;
-        return fcomi(c, f, f.get(0), f.get(sti), reg === 5);
-      }
-      return c.fault(VEC_UD);
-    }
-    case 4: { // DC: ST(i) = ST(i) op ST0 (SUB/SUBR and DIV/DIVR swapped as encoded), FCOM2/FCOMP3
-      if (!f.checkRead(0) || !f.checkRead(sti)) return;
-      if (reg === 2 || reg === 3) {
-        fcom(f, f.get(0), f.get(sti), false);
-        if (reg === 3) f.pop();
-        return;
-      }
-      const r = arith(f, reg, f.get(sti), f.get(0));
-      if (r !== null) f.set(sti, r);
-      return;
-    }
-    case 5: { // DD: FFREE, FXCH4, FST, FSTP, FUCOM, FUCOMP
-      switch (reg) {
-        case 0: f.empty[f.phys(sti)] = 1; return;
-        case 1: return fxch(f, sti);
-        case 2: case 3:
-          if (!f.checkRead(0)) return;
-          f.set(sti, f.get(0));
-          if (reg === 3) f.pop();
-          return;
-        case 4: case 5:
-          if (!f.checkRead(0) || !f.checkRead(sti)) return;
-          fcom(f, f.get(0), f.get(sti), true);
-          if (reg === 5) f.pop();
-          return;
-        default: return c.fault(VEC_UD);
-      }
-    }
-    case 6: { // DE: arith-and-pop, FCOMP5, FCOMPP
-      if (reg === 3) {
-        if (sti !== 1) return c.fault(VEC_UD);
-        if (!f.checkRead(0) || !f.checkRead(1)) return;
-        fcom(f, f.get(0), f.get(1), false);
-        f.pop();
-        f.pop();
-        return;
-      }
-      if (!f.checkRead(0) || !f.checkRead(sti)) return;
-      if (reg === 2) {
-        fcom(f, f.get(0), f.get(sti), false);
-        f.pop();
-        return;
-      }
-      const r = arith(f, reg, f.get(sti), f.get(0));
-      if (r !== null) f.set(sti, r);
-      f.pop();
-      return;
-    }
-    default: { // DF: FFREEP, FXCH7, FSTP8/9, FNSTSW AX, FUCOMIP, FCOMIP
-      switch (reg) {
-        case 0: f.empty[f.phys(sti)] = 1; f.pop(); return;
-        case 1: return fxch(f, sti);
-        case 2: case 3:
-          if (!f.checkRead(0)) return;
-          f.set(sti, f.get(0));
-          f.pop();
-          return;
-        case 4:
-          if (sti !== 0) return c.fault(VEC_UD);
-          c.regs[0] = (c.regs[0] & ~0xffff) | f.status;
-          return;
-        case 5: case 6:
-          if (!f.checkRead(0) || !f.checkRead(sti)) return;
-          fcomi(c, f, f.get(0), f.get(sti), reg === 5);
-          f.pop();
-          return;
-        default: return c.fault(VEC_UD);
-      }
-    }
+  if ((lin0 ^ lin1) & ~0xfff) {
+    const user = c.cpl === 3;
+    c.translate(lin0, 1, user);
+    c.translate(lin1 & ~0xfff, 1, user);
   }
 }
 
-function fxch(f: Fpu, sti: number): void {
-  if (f.isEmpty(0) || f.isEmpty(sti)) {
-    f.fsw &= ~FSW_C1;
-    if (!f.invalid(true)) return;
-    // Masked response: empty registers read as the indefinite NaN.
-    if (f.isEmpty(0)) f.set(0, NaN);
-    if (f.isEmpty(sti)) f.set(sti, NaN);
-  }
-  const a = f.get(0);
-  f.set(0, f.get(sti));
-  f.set(sti, a);
-  f.fsw &= ~FSW_C1;
+/** Writes n (even) bytes from `b`, after checking the whole destination. */
+function writeBytes(c: Cpu, i: Insn, off: number, b: Uint8Array, n: number): void {
+  checkWrite(c, i, off, n);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) c.write32(i.seg, addr(i, off, k), b[k] | (b[k + 1] << 8) | (b[k + 2] << 16) | (b[k + 3] << 24));
+  if (k < n) c.write16(i.seg, addr(i, off, k), b[k] | (b[k + 1] << 8));
 }
 
-const LARGE = 2 ** 63;
-
-function d9reg(c: Cpu, f: Fpu, reg: number, sti: number, _i: Insn): void {
-  switch (reg) {
-    case 0: { // FLD ST(i)
-      if (!f.checkRead(sti)) {
-        f.push(NaN);
-        return;
-      }
-      return f.push(f.get(sti));
-    }
-    case 1: return fxch(f, sti);
-    case 2:
-      if (sti === 0) return; // FNOP
-      return c.fault(VEC_UD);
-    case 3: // FSTP1 alias
-      if (!f.checkRead(0)) return;
-      f.set(sti, f.get(0));
-      f.pop();
-      return;
-    case 5: // constants
-      if (sti === 7) return c.fault(VEC_UD);
-      return f.push(CONSTS[sti]);
-  }
-  // D9 E0-E7 and F0-FF act on the stack top.
-  const code = (reg << 3) | sti;
-  if (code === 0x20 || code === 0x21 || code === 0x24 || code === 0x25) {
-    if (code === 0x25) return fxam(f);
-    if (!f.checkRead(0)) return;
-    const v = f.get(0);
-    if (code === 0x20) f.set(0, -v);
-    else if (code === 0x21) f.set(0, Math.abs(v));
-    else fcom(f, v, 0, false);
-    if (code !== 0x24) f.fsw &= ~FSW_C1;
-    return;
-  }
-  if (code === 0x36) { f.top = (f.top - 1) & 7; f.fsw &= ~FSW_C1; return; } // FDECSTP
-  if (code === 0x37) { f.top = (f.top + 1) & 7; f.fsw &= ~FSW_C1; return; } // FINCSTP
-  if (code < 0x30) return c.fault(VEC_UD);
-  if (!f.checkRead(0)) return;
-  const x = f.get(0);
-  const twoOp = code === 0x31 || code === 0x33 || code === 0x35 || code === 0x38 || code === 0x39 || code === 0x3d;
-  if (twoOp && !f.checkRead(1)) return;
-  const y = twoOp ? f.get(1) : 0;
-  switch (code) {
-    case 0x30: f.set(0, Math.expm1(x * Math.LN2)); return; // F2XM1
-    case 0x31: { // FYL2X
-      if (x < 0 || (x === 0 && y === 0)) { if (!f.invalid()) return; }
-      if (x === 0 && y !== 0) f.raise(FSW_ZE);
-      f.set(1, y * Math.log2(x));
-      f.pop();
-      return;
-    }
-    case 0x32: { // FPTAN
-      if (Math.abs(x) >= LARGE) { f.fsw |= FSW_C2; return; }
-      f.fsw &= ~FSW_C2;
-      f.set(0, Math.tan(x));
-      f.push(1);
-      return;
-    }
-    case 0x33: f.set(1, Math.atan2(y, x)); f.pop(); return; // FPATAN
-    case 0x34: { // FXTRACT
-      if (x === 0) {
-        f.raise(FSW_ZE);
-        f.set(0, -Infinity);
-        f.push(x);
-        return;
-      }
-      if (!Number.isFinite(x)) {
-        f.set(0, Math.abs(x));
-        f.push(x);
-        return;
-      }
-      const e = Math.floor(Math.log2(Math.abs(x)));
-      let m = x / 2 ** e;
-      let ee = e;
-      if (Math.abs(m) >= 2) { m /= 2; ee++; } else if (Math.abs(m) < 1) { m *= 2; ee--; }
-      f.set(0, ee);
-      f.push(m);
-      return;
-    }
-    case 0x35: case 0x38: return fprem(f, x, y, code === 0x35); // FPREM1 / FPREM
-    case 0x39: f.set(1, y * (Math.log1p(x) / Math.LN2)); f.pop(); return; // FYL2XP1
-    case 0x3a: // FSQRT
-      if (x < 0) { if (!f.invalid()) return; }
-      f.set(0, Math.sqrt(x));
-      return;
-    case 0x3b: { // FSINCOS
-      if (Math.abs(x) >= LARGE) { f.fsw |= FSW_C2; return; }
-      f.fsw &= ~FSW_C2;
-      f.set(0, Math.sin(x));
-      f.push(Math.cos(x));
-      return;
-    }
-    case 0x3c: { // FRNDINT
-      const r = roundRc(x, f.rc);
-      if (r !== x && Number.isFinite(x)) f.raise(FSW_PE);
-      f.set(0, Number.isFinite(x) ? r : x);
-      return;
-    }
-    case 0x3d: { // FSCALE
-      const n = Math.trunc(y);
-      f.set(0, Number.isNaN(y) ? NaN : x * 2 ** Math.max(-2200, Math.min(2200, n)));
-      return;
-    }
-    case 0x3e: case 0x3f: { // FSIN / FCOS
-      if (Math.abs(x) >= LARGE) { f.fsw |= FSW_C2; return; }
-      f.fsw &= ~FSW_C2;
-      f.set(0, code === 0x3e ? Math.sin(x) : Math.cos(x));
-      return;
-    }
-  }
+function write64(c: Cpu, i: Insn, off: number, lo: number, hi: number): void {
+  checkWrite(c, i, off, 8);
+  c.write32(i.seg, off, lo);
+  c.write32(i.seg, addr(i, off, 4), hi);
 }
 
-function fxam(f: Fpu): void {
-  const v = f.get(0);
-  const sign = v < 0 || Object.is(v, -0) ? FSW_C1 : 0;
-  let cls: number;
-  if (f.isEmpty(0)) cls = FSW_C3 | FSW_C0;
-  else if (Number.isNaN(v)) cls = FSW_C0;
-  else if (!Number.isFinite(v)) cls = FSW_C2 | FSW_C0;
-  else if (v === 0) cls = FSW_C3;
-  else cls = FSW_C2; // every double is a normal extended value
-  f.fsw = (f.fsw & ~FSW_CC) | cls | sign;
-}
-
-/** FPREM (truncating quotient) and FPREM1 (round-to-nearest quotient). */
-function fprem(f: Fpu, x: number, y: number, ieee: boolean): void {
-  if (Number.isNaN(x) || Number.isNaN(y) || !Number.isFinite(x) || y === 0) {
-    if (!f.invalid()) return;
-    f.set(0, NaN);
-    setCC(f, 0);
-    return;
-  }
-  if (!Number.isFinite(y)) {
-    setCC(f, 0);
-    return;
-  }
-  const ex = Math.floor(Math.log2(Math.abs(x) || 1)), ey = Math.floor(Math.log2(Math.abs(y)));
-  if (x !== 0 && ex - ey >= 64) {
-    // Partial remainder: reduce by a multiple of y scaled to 2^(ex-ey-32), report incomplete.
-    const scale = 2 ** (ex - ey - 32);
-    const r = x % (y * scale);
-    f.set(0, r);
-    f.fsw = (f.fsw & ~FSW_CC) | FSW_C2;
-    return;
-  }
-  let r = x % y;
-  let q = Math.trunc(x / y);
-  if (ieee) {
-    const ay = Math.abs(y), ar = Math.abs(r);
-    if (ar * 2 > ay || (ar * 2 === ay && Math.abs(q) % 2 === 1)) {
-      r = r - Math.sign(r) * ay;
-      q += Math.sign(x) * Math.sign(y);
-    }
-  }
-  const qa = Math.abs(q) % 8;
-  f.set(0, r === 0 ? (x < 0 ? -0 : 0) : r);
-  f.fsw = (f.fsw & ~FSW_CC) | (qa & 1 ? FSW_C1 : 0) | (qa & 2 ? FSW_C3 : 0) | (qa & 4 ? FSW_C0 : 0);
-}
-
-// ---- environment and state images (SDM vol. 1, figures 8-9 to 8-12) --------------------------------
-function envLayout32(c: Cpu, i: Insn): boolean {
-  return i.o32;
-}
-
-function fstenv(c: Cpu, i: Insn, f: Fpu, off: number): void {
-  const pm = c.protectedMode && !c.v86;
-  const w = (k: number, v: number) => (envLayout32(c, i) ? c.write32(i.seg, addr(i, off, k * 4), v) : c.write16(i.seg, addr(i, off, k * 2), v));
-  const n = envLayout32(c, i) ? 28 : 14;
-  c.linW(i.seg, addr(i, off, n - 1), 1);
-  w(0, f.fcw | (envLayout32(c, i) ? 0xffff0000 : 0));
-  w(1, f.status | (envLayout32(c, i) ? 0xffff0000 : 0));
-  w(2, f.tagWord | (envLayout32(c, i) ? 0xffff0000 : 0));
-  if (pm) {
-    w(3, f.fip);
-    w(4, envLayout32(c, i) ? (f.fcs & 0xffff) | ((f.fop & 0x7ff) << 16) : f.fcs);
-    w(5, f.fdp);
-    w(6, envLayout32(c, i) ? f.fds & 0xffff : f.fds);
-  } else {
-    // Real-mode format: linear 20/32-bit pointers split with the opcode.
-    const fip = (f.fcs << 4) + f.fip, fdp = (f.fds << 4) + f.fdp;
-    w(3, fip & 0xffff);
-    w(4, envLayout32(c, i) ? ((fip >>> 16) << 12) | (f.fop & 0x7ff) : ((fip >>> 16) << 12) | (f.fop & 0x7ff));
-    w(5, fdp & 0xffff);
-    w(6, (fdp >>> 16) << 12);
-  }
-}
-
-function fldenv(c: Cpu, i: Insn, f: Fpu, off: number): void {
-  const r = (k: number) => (envLayout32(c, i) ? c.read32(i.seg, addr(i, off, k * 4)) : c.read16(i.seg, addr(i, off, k * 2)));
-  const fcw = r(0), fsw = r(1), ftw = r(2);
-  const pm = c.protectedMode && !c.v86;
-  const a = r(3), b = r(4), d = r(5), e = r(6);
-  f.fcw = (fcw & 0x1f7f) | 0x40;
-  f.status = fsw & 0xffff;
-  f.tagWord = ftw & 0xffff;
-  if (pm) {
-    f.fip = a;
-    f.fcs = b & 0xffff;
-    f.fop = envLayout32(c, i) ? (b >>> 16) & 0x7ff : 0;
-    f.fdp = d;
-    f.fds = e & 0xffff;
-  } else {
-    f.fip = (a & 0xffff) | ((b >>> 12) << 16);
-    f.fcs = 0;
-    f.fop = b & 0x7ff;
-    f.fdp = (d & 0xffff) | ((e >>> 12) << 16);
-    f.fds = 0;
-  }
-  recheckPending(f);
-}
-
-function fsave(c: Cpu, i: Insn, f: Fpu, off: number): void {
-  const envSize = envLayout32(c, i) ? 28 : 14;
-  c.linW(i.seg, addr(i, off, envSize + 79), 1);
-  fstenv(c, i, f, off);
-  const b = new Uint8Array(80);
-  for (let k = 0; k < 8; k++) toExtended(f.get(k), b, k * 10);
-  writeBytes(c, i, addr(i, off, envSize), b, 80);
-  f.fninit();
-}
-
-function frstor(c: Cpu, i: Insn, f: Fpu, off: number): void {
-  const envSize = envLayout32(c, i) ? 28 : 14;
-  const b = readBytes(c, i, addr(i, off, envSize), 80).slice(0, 80);
-  fldenv(c, i, f, off);
-  for (let k = 0; k < 8; k++) f.r[f.phys(k)] = fromExtended(b, k * 10);
-}
-
-/** Loading a status word with unmasked exceptions set makes them pending, as on hardware. */
-function recheckPending(f: Fpu): void {
-  const unmasked = f.fsw & ~f.fcw & 0x3f;
-  if (unmasked) f.fsw |= 0x8080;
-  else f.fsw &= ~0x8080;
-  f.onFerr(unmasked !== 0);
-}
-
-// ---- entry: #NM, pending exceptions, pointers ------------------------------------------------------
-/** Control instructions that neither wait for pending exceptions nor update FIP/FDP. */
-function isControl(index: number, mod: number, rm: number): boolean {
-  if (mod !== 3) return index === 12 || index === 13 || index === 14 || index === 15 || index === 44 || index === 46 || index === 47;
-  return (index === 28 && rm <= 4) || (index === 60 && rm === 0);
-}
-
-function x87(c: Cpu, i: Insn): void {
+// ---- framing -----------------------------------------------------------------------------------------
+function nm(c: Cpu): void {
   if (c.cr0 & (CR0_EM | CR0_TS)) c.fault(VEC_NM);
+}
+
+/** A waiting instruction found an unmasked exception pending. */
+function reportPending(c: Cpu, f: Fpu): void {
+  if (c.cr0 & CR0_NE) c.fault(VEC_MF);
+  f.setFerr(true);
+}
+
+/** Prologue of waiting instructions. */
+function enter(c: Cpu): Fpu {
+  nm(c);
   const f = c.fpu;
-  const index = i.imm2;
-  const control = isControl(index, i.mod, i.rm);
-  if (!control && f.pendingError) reportPending(c);
-  if (i.mod === 3) {
-    if (!control) recordIp(c, i, f);
-    regOp(c, i, f, index, i.rm);
-    return;
-  }
-  const off = i.ea(c);
-  if (!control) {
-    recordIp(c, i, f);
+  if (f.pendingError) reportPending(c, f);
+  f.begin();
+  return f;
+}
+
+function fopOf(i: Insn): number {
+  return ((i.op & 7) << 8) | (i.mod << 6) | (i.reg << 3) | i.rm;
+}
+
+type MemBody = (c: Cpu, i: Insn, f: Fpu, off: number) => void;
+type RegBody = (c: Cpu, f: Fpu, sti: number) => void;
+
+/** A non-control instruction with a memory operand. */
+function memInsn(body: MemBody): Handler {
+  return (c, i) => {
+    const f = enter(c);
+    const off = i.ea(c);
+    body(c, i, f, off);
+    f.commit();
+    f.fip = i.eip;
+    f.fcs = c.segSel[CS];
+    f.fop = fopOf(i);
     f.fdp = off;
     f.fds = c.segSel[i.seg];
+  };
+}
+
+/** A non-control instruction on registers. */
+function regInsn(body: RegBody): Handler {
+  return (c, i) => {
+    const f = enter(c);
+    body(c, f, i.rm);
+    f.commit();
+    f.fip = i.eip;
+    f.fcs = c.segSel[CS];
+    f.fop = fopOf(i);
+  };
+}
+
+/** A control instruction: no pointer update; `wait` ones report pending exceptions first. */
+function control(wait: boolean, body: (c: Cpu, i: Insn, f: Fpu) => void): Handler {
+  return (c, i) => {
+    nm(c);
+    const f = c.fpu;
+    if (wait && f.pendingError) reportPending(c, f);
+    body(c, i, f);
+  };
+}
+
+function realFormat(c: Cpu): boolean {
+  return !c.protectedMode || c.v86;
+}
+
+// ---- memory operand forms ------------------------------------------------------------------------
+/** Decodes the operand of the arithmetic groups into `val`; returns the DEC_* kind. */
+function arithOperand(c: Cpu, i: Insn, group: number, off: number): number {
+  switch (group) {
+    case 0: return decodeSingle(val, c.read32(i.seg, off));
+    case 2: loadInt32(val, c.read32(i.seg, off)); return DEC_OK;
+    case 4: {
+      const lo = c.read32(i.seg, off), hi = c.read32(i.seg, addr(i, off, 4));
+      return decodeDouble(val, lo, hi);
+    }
+    default: loadInt32(val, (c.read16(i.seg, off) << 16) >> 16); return DEC_OK;
   }
-  memOp(c, i, f, index, off);
 }
 
-function recordIp(c: Cpu, i: Insn, f: Fpu): void {
-  f.fip = i.eip;
-  f.fcs = c.segSel[CS];
-  f.fop = ((i.op & 7) << 8) | (i.mod << 6) | (i.reg << 3) | i.rm;
-}
-
-function reportPending(c: Cpu): void {
-  // With CR0.NE the error is an exception; without it the platform saw FERR# (IRQ 13) already.
-  if (c.cr0 & CR0_NE) c.fault(VEC_MF);
-}
-
-for (let op = 0xd8; op <= 0xdf; op++) {
-  def(op, (d, i) => {
-    d.modrm(i);
-    i.imm2 = ((op - 0xd8) << 3) | i.reg;
-    i.exec = x87;
+/** D8 (m32real), DA (m32int), DC (m64real), DE (m16int): arithmetic and compare with ST(0). */
+function arithMemForm(group: number, reg: number): Handler {
+  return memInsn((c, i, f, off) => {
+    const dec = arithOperand(c, i, group, off);
+    if (reg === 2 || reg === 3) fcom(f, val, false, reg - 2, dec);
+    else arithMem(f, reg, val, dec);
   });
 }
 
-// WAIT/FWAIT: #NM when TS and MP are set; reports pending unmasked exceptions.
-def(0x9b, (d, i) => {
+function fldReal(bits: 32 | 64): Handler {
+  return memInsn((c, i, f, off) => {
+    const dec = bits === 32
+      ? decodeSingle(val, c.read32(i.seg, off))
+      : decodeDouble(val, c.read32(i.seg, off), c.read32(i.seg, addr(i, off, 4)));
+    // Stack overflow (handled by load) comes before the operand's own exceptions.
+    f.ctx.c1 = 0;
+    if (!f.isEmpty(7) || checkLoaded(f.ctx, val, dec)) load(f, val);
+  });
+}
+
+/** FST/FSTP m32/m64/m80. */
+function fstReal(bits: 32 | 64 | 80, pop: boolean): Handler {
+  return memInsn((c, i, f, off) => {
+    const ctx = f.ctx;
+    const empty = f.isEmpty(0);
+    if (empty) {
+      if (!f.underflow()) return;
+    } else {
+      ctx.c1 = 0;
+    }
+    const x = empty ? INDEFINITE : f.st(0);
+    if (bits === 32) {
+      if (!storeSingle(ctx, x)) return;
+      c.write32(i.seg, off, stored.lo);
+    } else if (bits === 64) {
+      if (!storeDouble(ctx, x)) return;
+      write64(c, i, off, stored.lo, stored.hi);
+    } else {
+      writeExt(x, buf, 0);
+      writeBytes(c, i, off, buf, 10);
+    }
+    if (!empty) ctx.c1 = ctx.up ? 1 : 0;
+    if (pop) f.pop();
+  });
+}
+
+function fild(bits: 16 | 32 | 64): Handler {
+  return memInsn((c, i, f, off) => {
+    if (bits === 16) loadInt32(val, (c.read16(i.seg, off) << 16) >> 16);
+    else if (bits === 32) loadInt32(val, c.read32(i.seg, off));
+    else loadInt64(val, c.read32(i.seg, off), c.read32(i.seg, addr(i, off, 4)));
+    load(f, val);
+  });
+}
+
+function fist(bits: 16 | 32 | 64, pop: boolean): Handler {
+  return memInsn((c, i, f, off) => {
+    const ctx = f.ctx;
+    const empty = f.isEmpty(0);
+    if (empty) {
+      if (!f.underflow()) return;
+    } else {
+      ctx.c1 = 0;
+    }
+    if (!storeInt(ctx, empty ? INDEFINITE : f.st(0), bits)) return;
+    if (bits === 16) c.write16(i.seg, off, stored.lo);
+    else if (bits === 32) c.write32(i.seg, off, stored.lo);
+    else write64(c, i, off, stored.lo, stored.hi);
+    if (!empty) ctx.c1 = ctx.up ? 1 : 0;
+    if (pop) f.pop();
+  });
+}
+
+const fldExt = memInsn((c, i, f, off) => {
+  readExt(readBytes(c, i, off, 10), 0, val);
+  load(f, val);
+});
+
+const fbld = memInsn((c, i, f, off) => {
+  loadBcd(val, readBytes(c, i, off, 10), 0);
+  load(f, val);
+});
+
+const bcd = new Uint8Array(10);
+const fbstp = memInsn((c, i, f, off) => {
+  const ctx = f.ctx;
+  const empty = f.isEmpty(0);
+  if (empty) {
+    if (!f.underflow()) return;
+  } else {
+    ctx.c1 = 0;
+  }
+  if (!storeBcd(ctx, empty ? INDEFINITE : f.st(0), bcd)) return;
+  writeBytes(c, i, off, bcd, 10);
+  if (!empty) ctx.c1 = ctx.up ? 1 : 0;
+  f.pop();
+});
+
+// Environment and state.
+const fldcw = control(true, (c, i, f) => f.setControl(c.read16(i.seg, i.ea(c))));
+const fnstcw = control(false, (c, i, f) => c.write16(i.seg, i.ea(c), f.fcw));
+const fnstswMem = control(false, (c, i, f) => c.write16(i.seg, i.ea(c), f.status));
+
+const fldenv = control(true, (c, i, f) => {
+  const b = readBytes(c, i, i.ea(c), envSize(i.o32));
+  loadEnv(f, b, i.o32, realFormat(c));
+});
+
+const fnstenv = control(false, (c, i, f) => {
+  storeEnv(f, buf, i.o32, realFormat(c));
+  writeBytes(c, i, i.ea(c), buf, envSize(i.o32));
+  // FSTENV then masks every exception (which also clears ES/B).
+  f.setControl(f.fcw | 0x3f);
+});
+
+const frstor = control(true, (c, i, f) => {
+  const b = readBytes(c, i, i.ea(c), envSize(i.o32) + 80);
+  loadState(f, b, i.o32, realFormat(c));
+});
+
+const fnsave = control(false, (c, i, f) => {
+  storeState(f, buf, i.o32, realFormat(c));
+  writeBytes(c, i, i.ea(c), buf, envSize(i.o32) + 80);
+  f.fninit();
+});
+
+/** Memory forms by (opcode - D8) * 8 + ModRM.reg; null = #UD. */
+const MEM: (Handler | null)[] = [];
+for (let g = 0; g < 8; g += 2) for (let reg = 0; reg < 8; reg++) MEM[g * 8 + reg] = arithMemForm(g, reg);
+// D9
+MEM[8] = fldReal(32);
+MEM[9] = null;
+MEM[10] = fstReal(32, false);
+MEM[11] = fstReal(32, true);
+MEM[12] = fldenv;
+MEM[13] = fldcw;
+MEM[14] = fnstenv;
+MEM[15] = fnstcw;
+// DB
+MEM[24] = fild(32);
+MEM[25] = null; // FISTTP (SSE3)
+MEM[26] = fist(32, false);
+MEM[27] = fist(32, true);
+MEM[28] = null;
+MEM[29] = fldExt;
+MEM[30] = null;
+MEM[31] = fstReal(80, true);
+// DD
+MEM[40] = fldReal(64);
+MEM[41] = null; // FISTTP (SSE3)
+MEM[42] = fstReal(64, false);
+MEM[43] = fstReal(64, true);
+MEM[44] = frstor;
+MEM[45] = null;
+MEM[46] = fnsave;
+MEM[47] = fnstswMem;
+// DF
+MEM[56] = fild(16);
+MEM[57] = null; // FISTTP (SSE3)
+MEM[58] = fist(16, false);
+MEM[59] = fist(16, true);
+MEM[60] = fbld;
+MEM[61] = fild(64);
+MEM[62] = fbstp;
+MEM[63] = fist(64, true);
+
+// ---- register forms ------------------------------------------------------------------------------
+const EFLAGS_FCOMI = FLAG_ZF | FLAG_PF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF;
+const FCOMI_FLAGS = [0, FLAG_CF, FLAG_ZF, FLAG_ZF | FLAG_PF | FLAG_CF];
+
+function fcomiForm(quiet: boolean, pop: boolean): Handler {
+  return regInsn((c, f, sti) => {
+    const r = fcomi(f, sti, quiet, pop);
+    if (r >= 0) setFlags(c, EFLAGS_FCOMI, FCOMI_FLAGS[r]);
+  });
+}
+
+/** FCMOVcc condition codes (Jcc numbering) for DA/DB reg 0-3: B, E, BE, U and their negations. */
+const FCMOV_CC = [2, 4, 6, 10];
+
+const fnclex = control(false, (_c, _i, f) => f.fnclex());
+const fninit = control(false, (_c, _i, f) => f.fninit());
+const fnop8087 = control(false, () => {}); // FNENI, FNDISI, FNSETPM: no-ops since the 387
+const fnstswAx = control(false, (c, _i, f) => {
+  c.regs[EAX] = (c.regs[EAX] & ~0xffff) | f.status;
+});
+
+/** The handler of a register form, or null for #UD. `g` = opcode - D8, ModRM = 11 reg rm. */
+function regForm(g: number, reg: number, rm: number): Handler | null {
+  switch (g) {
+    case 0: // D8: FADD FMUL FCOM FCOMP FSUB FSUBR FDIV FDIVR ST(0), ST(i)
+      if (reg === 2 || reg === 3) return regInsn((_c, f, sti) => fcom(f, f.isEmpty(sti) ? null : f.st(sti), false, reg - 2));
+      return regInsn((_c, f, sti) => arithReg(f, reg, sti, false, false));
+    case 1: return d9Form(reg, rm);
+    case 2: // DA: FCMOVB/E/BE/U, FUCOMPP
+      if (reg < 4) return regInsn((c, f, sti) => fcmov(f, sti, testCC(c, FCMOV_CC[reg])));
+      if (reg === 5 && rm === 1) return regInsn((_c, f) => fcom(f, f.isEmpty(1) ? null : f.st(1), true, 2));
+      return null;
+    case 3: // DB: FCMOVNB/NE/NBE/NU, FNENI FNDISI FNCLEX FNINIT FNSETPM, FUCOMI, FCOMI
+      if (reg < 4) return regInsn((c, f, sti) => fcmov(f, sti, testCC(c, FCMOV_CC[reg] | 1)));
+      if (reg === 4) {
+        if (rm === 2) return fnclex;
+        if (rm === 3) return fninit;
+        if (rm === 0 || rm === 1 || rm === 4) return fnop8087;
+        return null;
+      }
+      if (reg === 5 || reg === 6) return fcomiForm(reg === 5, false);
+      return null;
+    case 4: // DC: FADD FMUL FCOM2 FCOMP3 FSUBR FSUB FDIVR FDIV ST(i), ST(0)
+      if (reg === 2 || reg === 3) return regInsn((_c, f, sti) => fcom(f, f.isEmpty(sti) ? null : f.st(sti), false, reg - 2));
+      return regInsn((_c, f, sti) => arithReg(f, reg, sti, true, false));
+    case 5: // DD: FFREE, FXCH4, FST, FSTP, FUCOM, FUCOMP
+      switch (reg) {
+        case 0: return regInsn((_c, f, sti) => ffree(f, sti, false));
+        case 1: return regInsn((_c, f, sti) => fxch(f, sti));
+        case 2: case 3: return regInsn((_c, f, sti) => fstSt(f, sti, reg === 3));
+        case 4: case 5: return regInsn((_c, f, sti) => fcom(f, f.isEmpty(sti) ? null : f.st(sti), true, reg - 4));
+        default: return null;
+      }
+    case 6: // DE: FADDP FMULP FCOMP5 FCOMPP FSUBRP FSUBP FDIVRP FDIVP
+      if (reg === 2) return regInsn((_c, f, sti) => fcom(f, f.isEmpty(sti) ? null : f.st(sti), false, 1));
+      if (reg === 3) return rm === 1 ? regInsn((_c, f) => fcom(f, f.isEmpty(1) ? null : f.st(1), false, 2)) : null;
+      return regInsn((_c, f, sti) => arithReg(f, reg, sti, true, true));
+    default: // DF: FFREEP, FXCH7, FSTP8, FSTP9, FNSTSW AX, FUCOMIP, FCOMIP
+      switch (reg) {
+        case 0: return regInsn((_c, f, sti) => ffree(f, sti, true));
+        case 1: return regInsn((_c, f, sti) => fxch(f, sti));
+        case 2: case 3: return regInsn((_c, f, sti) => fstSt(f, sti, true));
+        case 4: return rm === 0 ? fnstswAx : null;
+        case 5: case 6: return fcomiForm(reg === 5, true);
+        default: return null;
+      }
+  }
+}
+
+function d9Form(reg: number, rm: number): Handler | null {
+  switch (reg) {
+    case 0: return regInsn((_c, f, sti) => fldSt(f, sti));
+    case 1: return regInsn((_c, f, sti) => fxch(f, sti));
+    case 2: return rm === 0 ? regInsn(() => {}) : null; // FNOP
+    case 3: return regInsn((_c, f, sti) => fstSt(f, sti, true)); // FSTP1
+    case 4:
+      switch (rm) {
+        case 0: return regInsn((_c, f) => fsign(f, false)); // FCHS
+        case 1: return regInsn((_c, f) => fsign(f, true)); // FABS
+        case 4: return regInsn((_c, f) => ftst(f));
+        case 5: return regInsn((_c, f) => fxam(f));
+        default: return null;
+      }
+    case 5: return rm === 7 ? null : regInsn((_c, f) => fldConst(f, rm));
+    case 6:
+      switch (rm) {
+        case 0: return regInsn((_c, f) => f2xm1Op(f));
+        case 1: return regInsn((_c, f) => fbinaryPop(f, 0)); // FYL2X
+        case 2: return regInsn((_c, f) => ftrig(f, 2)); // FPTAN
+        case 3: return regInsn((_c, f) => fbinaryPop(f, 2)); // FPATAN
+        case 4: return regInsn((_c, f) => fxtractOp(f));
+        case 5: return regInsn((_c, f) => fprem(f, true)); // FPREM1
+        case 6: return regInsn((_c, f) => fincdec(f, -1)); // FDECSTP
+        default: return regInsn((_c, f) => fincdec(f, 1)); // FINCSTP
+      }
+    default:
+      switch (rm) {
+        case 0: return regInsn((_c, f) => fprem(f, false)); // FPREM
+        case 1: return regInsn((_c, f) => fbinaryPop(f, 1)); // FYL2XP1
+        case 2: return regInsn((_c, f) => fsqrt(f));
+        case 3: return regInsn((_c, f) => ftrig(f, 3)); // FSINCOS
+        case 4: return regInsn((_c, f) => frndintOp(f));
+        case 5: return regInsn((_c, f) => fscaleOp(f));
+        case 6: return regInsn((_c, f) => ftrig(f, 0)); // FSIN
+        default: return regInsn((_c, f) => ftrig(f, 1)); // FCOS
+      }
+  }
+}
+
+/** Register forms by (opcode - D8) * 64 + (ModRM & 0x3F), built once. */
+const REG: (Handler | null)[] = [];
+for (let g = 0; g < 8; g++) for (let m = 0; m < 64; m++) REG[g * 64 + m] = regForm(g, m >> 3, m & 7);
+
+for (let op = 0xd8; op <= 0xdf; op++) {
+  const g = op - 0xd8;
+  def(op, (d, i) => {
+    d.modrm(i);
+    const h = i.mod === 3 ? REG[g * 64 + i.reg * 8 + i.rm] : MEM[g * 8 + i.reg];
+    i.exec = h === null || i.lock ? udHandler : h;
+  });
+}
+
+// WAIT/FWAIT: #NM when TS and MP are set; reports a pending unmasked exception.
+def(0x9b, (_d, i) => {
   i.exec = (c) => {
     if ((c.cr0 & (CR0_TS | CR0_MP)) === (CR0_TS | CR0_MP)) c.fault(VEC_NM);
-    if (c.fpu.pendingError) reportPending(c);
+    const f = c.fpu;
+    if (f.pendingError) reportPending(c, f);
   };
+  if (i.lock) i.exec = udHandler;
 });
 
-// ---- FXSAVE / FXRSTOR (0F AE /0, /1) --------------------------------------------------------------
-def0f(0xae, (d, i) => {
-  d.modrm(i);
-  if (i.mod === 3 || i.reg > 1) {
-    i.exec = udHandler;
-    return;
-  }
-  i.exec = i.reg === 0 ? fxsave : fxrstor;
-});
-
-function fxsave(c: Cpu, i: Insn): void {
-  if (c.cr0 & (CR0_EM | CR0_TS)) c.fault(c.cr0 & CR0_EM ? VEC_UD : VEC_NM);
+// ---- FXSAVE / FXRSTOR (0F AE /0, /1) ---------------------------------------------------------------
+function fxPrologue(c: Cpu, i: Insn): number {
+  if (!c.cpuidConfig.fxsr || c.cr0 & CR0_EM) c.fault(VEC_UD);
+  if (c.cr0 & CR0_TS) c.fault(VEC_NM);
   const off = i.ea(c);
-  if (((c.segBase[i.seg] + off) & 15) !== 0) c.fault(VEC_GP, 0);
-  const f = c.fpu;
-  const b = new Uint8Array(512);
-  const dv = new DataView(b.buffer);
-  dv.setUint16(0, f.fcw, true);
-  dv.setUint16(2, f.status, true);
-  b[4] = f.abridgedTag;
-  dv.setUint16(6, f.fop, true);
-  dv.setUint32(8, f.fip, true);
-  dv.setUint16(12, f.fcs, true);
-  dv.setUint32(16, f.fdp, true);
-  dv.setUint16(20, f.fds, true);
-  // No SSE: MXCSR and its mask read as the architectural defaults.
-  dv.setUint32(24, 0x1f80, true);
-  dv.setUint32(28, 0xffbf, true);
-  for (let k = 0; k < 8; k++) if (!f.isEmpty(k)) toExtended(f.get(k), b, 32 + k * 16);
-  c.linW(i.seg, addr(i, off, 511), 1);
-  for (let k = 0; k < 512; k += 4) c.write32(i.seg, addr(i, off, k), dv.getInt32(k, true));
+  if ((c.segBase[i.seg] + off) & 15) c.fault(VEC_GP, 0);
+  return off;
+}
+
+const fx = new Uint8Array(512);
+function fxsave(c: Cpu, i: Insn): void {
+  const off = fxPrologue(c, i);
+  checkWrite(c, i, off, 512);
+  fxsaveImage(c.fpu, fx);
+  writeBytes(c, i, off, fx, 288);
 }
 
 function fxrstor(c: Cpu, i: Insn): void {
-  if (c.cr0 & (CR0_EM | CR0_TS)) c.fault(c.cr0 & CR0_EM ? VEC_UD : VEC_NM);
-  const off = i.ea(c);
-  if (((c.segBase[i.seg] + off) & 15) !== 0) c.fault(VEC_GP, 0);
-  const b = new Uint8Array(512);
-  const dv = new DataView(b.buffer);
-  for (let k = 0; k < 512; k += 4) dv.setInt32(k, c.read32(i.seg, addr(i, off, k)), true);
-  if (dv.getUint32(24, true) & 0xffff0000) c.fault(VEC_GP, 0); // reserved MXCSR bits
-  const f = c.fpu;
-  f.fcw = (dv.getUint16(0, true) & 0x1f7f) | 0x40;
-  f.status = dv.getUint16(2, true);
-  f.fop = dv.getUint16(6, true) & 0x7ff;
-  f.fip = dv.getUint32(8, true);
-  f.fcs = dv.getUint16(12, true);
-  f.fdp = dv.getUint32(16, true);
-  f.fds = dv.getUint16(20, true);
-  // Registers are stored in stack order; the abridged tag is by physical register.
-  for (let k = 0; k < 8; k++) f.r[f.phys(k)] = fromExtended(b, 32 + k * 16);
-  f.abridgedTag = b[4];
-  recheckPending(f);
+  const off = fxPrologue(c, i);
+  const b = readBytes(c, i, off, 512);
+  if (!fxrstorValid(b)) c.fault(VEC_GP, 0);
+  fxrstorImage(c.fpu, b);
 }
+
+def0f(0xae, (d, i) => {
+  d.modrm(i);
+  i.exec = i.mod === 3 || i.reg > 1 || i.lock ? udHandler : i.reg === 0 ? fxsave : fxrstor;
+});
 

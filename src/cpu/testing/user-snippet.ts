@@ -24,7 +24,7 @@ export interface SnippetOutcome {
 }
 export const CODE_ADDR = 0x40000000, DATA_ADDR = 0x50000000, DATA_SIZE = 0x2000;
 
-const PD = 0x1000, PT_CODE = 0x2000, PT_DATA = 0x3000, GDT = 0x4000, TSS = 0x5000;
+const PD = 0x1000, PT_CODE = 0x2000, PT_DATA = 0x3000, GDT = 0x4000, TSS = 0x5000, IDT = 0x6000, PT_LOW = 0x7000;
 const CODE_PHYS = 0x10000, DATA_PHYS = 0x20000;
 const CODE_PAGES = 4;
 const REG_ORDER = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
@@ -53,6 +53,11 @@ function setup(): { mem: PhysicalMemory; cpu: Cpu } {
   return shared;
 }
 
+/** Linear address of a system table whose physical address is `phys` (0x4000-0x6FFF). */
+function sysLin(phys: number): number {
+  return (0xffff0000 + (phys - GDT)) | 0;
+}
+
 function w32(mem: PhysicalMemory, a: number, v: number): void {
   mem.write(a, 4, v);
 }
@@ -65,6 +70,19 @@ export function runUserSnippet(tc: SnippetCase, budget = 100000): SnippetOutcome
   w32(mem, PD + (DATA_ADDR >>> 22) * 4, PT_DATA | 0x7);
   for (let k = 0; k < CODE_PAGES; k++) w32(mem, PT_CODE + k * 4, (CODE_PHYS + k * 0x1000) | 0x5);
   for (let k = 0; k < DATA_SIZE / 0x1000; k++) w32(mem, PT_DATA + k * 4, (DATA_PHYS + k * 0x1000) | 0x7);
+  // The system tables (GDT, TSS, IDT) are mapped supervisor-only at the top of the address space,
+  // where generated snippets practically never point (user accesses there would report a
+  // protection fault where the host reports not-present).
+  w32(mem, PD + 0x3ff * 4, PT_LOW | 0x3);
+  for (const a of [GDT, TSS, IDT]) w32(mem, PT_LOW + ((sysLin(a) >>> 12) & 0x3ff) * 4, a | 0x3);
+  // No I/O bitmap (its offset lies past the TSS limit), as for a Linux process without ioperm().
+  mem.write(TSS + 0x66, 2, 0x68);
+  // Trap gates like Linux's: INT3 and INTO may be raised from ring 3, every other vector not.
+  for (let v = 0; v < 256; v++) {
+    const dpl = v === 3 || v === 4 ? 3 : 0;
+    w32(mem, IDT + v * 8, (0x08 << 16) | 0x1000);
+    w32(mem, IDT + v * 8 + 4, 0x8f00 | (dpl << 13));
+  }
   const code = new Uint8Array(tc.code.length + 1);
   code.set(tc.code);
   code[tc.code.length] = 0xcc; // int3 terminator
@@ -78,7 +96,7 @@ export function runUserSnippet(tc: SnippetCase, budget = 100000): SnippetOutcome
     [0, 0],
     desc(0, 0xfffff, 0xfb, 0xc), // 0x23 user code
     desc(0, 0xfffff, 0xf3, 0xc), // 0x2b user data
-    desc(TSS, 0x67, 0x89, 0), // 0x30 TSS
+    desc(sysLin(TSS), 0x67, 0x89, 0), // 0x30 TSS
   ];
   gdt.forEach(([lo, hi], k) => {
     w32(mem, GDT + k * 8, lo);
@@ -87,7 +105,9 @@ export function runUserSnippet(tc: SnippetCase, budget = 100000): SnippetOutcome
 
   cpu.reset();
   cpu.interceptExceptions = true;
-  cpu.gdtBase = GDT;
+  cpu.gdtBase = sysLin(GDT);
+  cpu.idtBase = sysLin(IDT);
+  cpu.idtLimit = 256 * 8 - 1;
   cpu.gdtLimit = gdt.length * 8 - 1;
   cpu.cr3 = PD;
   cpu.cr0 = CR0_PE | CR0_PG | CR0_NE | CR0_WP | CR0_ET;

@@ -1,291 +1,172 @@
 /**
- * Intel 8254 programmable interval timer (8254 datasheet) at 0x40-0x43, with the PC's port 0x61
- * (gate of counter 2, speaker enable, counter 2 output, refresh toggle). Counters run at
- * 1.193182 MHz of guest time: their values are computed from the time since they were loaded, and
- * counter 0's output edges are scheduled on the timer queue, so nothing ticks per count.
+ * Intel 8254 programmable interval timer (Intel 8254 datasheet) as wired in the PC: ports
+ * 0x40-0x42 are counters 0-2 and 0x43 the control word register; counter 0's OUT drives IRQ 0;
+ * counter 2's GATE and OUT are bits 0 and 5 of port 0x61 (system control port B), which also
+ * holds the speaker data enable (bit 1) and the refresh-detect toggle (bit 4).
  *
- * Modes 0-5, binary and BCD, LSB/MSB/both access with the read/write flip-flop, counter latch and
- * read-back (count and status) commands.
+ * Counters run at 1.193182 MHz of guest time, computed from elapsed virtual time (see
+ * counter.ts); only counter 0's OUT transitions are scheduled on the timer queue, so nothing
+ * ticks per count. Control words, counter latch and read-back commands, LSB/MSB/both access with
+ * separate read and write flip-flops, binary and BCD counting, modes 0-5.
  */
-import type { PortDevice } from '../../bus/port-bus.js';
 import type { Snapshottable } from '../../base/snapshot.js';
-import type { TimerHandle, TimerQueue } from '../../bus/timer-queue.js';
-import type { GuestClock } from '../../machine/clock.js';
+import type { PortDevice } from '../../bus/port-bus.js';
+import { IrqPin, type IrqTarget } from '../../bus/irq.js';
+import type { Timer, TimerQueue, VirtualClock } from '../../bus/timer-queue.js';
+import { Counter, type CounterState } from './counter.js';
 
-export const PIT_HZ = 1193182;
-const NS_PER_TICK = 1e9 / PIT_HZ;
+export const PIT_HZ = 1_193_182;
 
-class Counter {
-  mode = 0;
-  rw = 3;
-  bcd = false;
-  /** The count the counter was loaded with (1..65536, or 10000 in BCD). */
-  reload = 0x10000;
-  loadNs = 0;
-  loaded = false;
-  gate = true;
-  /** Count latched by a latch command, or -1. */
-  latched = -1;
-  latchedLowNext = true;
-  status = -1;
-  /** Write flip-flop (LSB written, MSB pending) and read flip-flop. */
-  writeLow = true;
-  readLow = true;
-  pendingLow = 0;
-  nullCount = true;
-  /** Output level frozen while the gate is low (modes that stop). */
-  frozenTicks = 0;
-
-  ticks(now: number): number {
-    if (!this.loaded) return 0;
-    if (!this.gate && (this.mode === 0 || this.mode === 2 || this.mode === 3 || this.mode === 4)) return this.frozenTicks;
-    return Math.floor((now - this.loadNs) / NS_PER_TICK);
-  }
-
-  value(now: number): number {
-    const n = this.reload, t = this.ticks(now);
-    if (!this.loaded) return 0;
-    switch (this.mode) {
-      case 2: return n - (t % n);
-      case 3: {
-        const v = n - ((t * 2) % n);
-        return v & 0xfffe;
-      }
-      default: return (((n - t) % 0x10000) + 0x10000) % 0x10000;
-    }
-  }
-
-  output(now: number): boolean {
-    if (!this.loaded) return this.mode !== 0;
-    const n = this.reload, t = this.ticks(now);
-    switch (this.mode) {
-      case 0:
-      case 1: return t >= n;
-      case 2: return t % n !== n - 1;
-      case 3: return t % n < Math.ceil(n / 2);
-      default: return t !== n;
-    }
-  }
-
-  /** The tick of the last output rise already signalled (so the next one is strictly later). */
-  firedTick = -1;
-
-  /**
-   * The tick index of the next rising edge of the output after both `now` and the last signalled
-   * edge, or -1 for none. Tick arithmetic is exact, so an edge is never signalled twice.
-   */
-  nextRiseTick(now: number): number {
-    if (!this.loaded || !this.gate) return -1;
-    const n = this.reload;
-    const t = Math.max(this.ticks(now), this.firedTick);
-    switch (this.mode) {
-      case 0:
-      case 1: return t < n && this.firedTick < n ? n : -1;
-      case 2:
-      case 3: return (Math.floor(t / n) + 1) * n;
-      default: return t <= n && this.firedTick < n + 1 ? n + 1 : -1;
-    }
-  }
+/** Index of the last CLK pulse at or before `ns` of guest time. */
+export function tickAt(ns: number): number {
+  return Math.floor((ns * PIT_HZ) / 1e9);
 }
 
-function toBcd(v: number): number {
-  return (v % 10) | ((Math.floor(v / 10) % 10) << 4) | ((Math.floor(v / 100) % 10) << 8) | ((Math.floor(v / 1000) % 10) << 12);
+/** The first whole guest nanosecond at which `tick` has occurred. */
+export function nsOfTick(tick: number): number {
+  let ns = Math.ceil((tick * 1e9) / PIT_HZ);
+  while (tickAt(ns) < tick) ns++;
+  while (ns > 0 && tickAt(ns - 1) >= tick) ns--;
+  return ns;
 }
-function fromBcd(v: number): number {
-  return (v & 0xf) + ((v >> 4) & 0xf) * 10 + ((v >> 8) & 0xf) * 100 + ((v >> 12) & 0xf) * 1000;
+
+/** Periods a periodic counter's timer may fall behind before it stops replaying them. */
+const STALL_PERIODS = 64;
+
+/** DRAM refresh request period: counter 1 as every PC BIOS programs it (mode 2, count 18). */
+const REFRESH_NS = (18 * 1e9) / PIT_HZ;
+
+export interface PitOptions {
+  clock: VirtualClock;
+  timers: TimerQueue;
+  /** Counter 0's OUT: IRQ 0. */
+  irq0?: IrqTarget;
 }
 
 export interface PitState {
   version: 1;
-  counters: Omit<Counter, 'ticks' | 'value' | 'output' | 'nextRiseTick'>[];
+  counters: CounterState[];
+  /** Port 0x61 bits 0-3 as written. */
   port61: number;
 }
 
 export class Pit implements Snapshottable<PitState> {
   readonly counters = [new Counter(), new Counter(), new Counter()];
-  /** Port 0x61 bits 0 (gate 2) and 1 (speaker data). */
-  port61 = 0;
-  private timer: TimerHandle | null = null;
+  /** Port 0x61 bits 0-3: GATE2, speaker data enable, parity and channel check disables. */
+  private port61 = 0;
+  private readonly out0: IrqPin;
+  private readonly timer: Timer;
+  /** The tick counter 0's next OUT change is armed for, or -1. */
+  private armedTick = -1;
+  /** Rising edges of OUT0 delivered, for statistics. */
   irqCount = 0;
 
-  constructor(
-    private readonly clock: GuestClock,
-    private readonly timers: TimerQueue,
-    /** Counter 0's output drives IRQ 0 (an edge on the rising output). */
-    private readonly irq0: (level: boolean) => void,
-  ) {
+  constructor(private readonly opts: PitOptions) {
+    this.out0 = new IrqPin(opts.irq0);
+    this.timer = opts.timers.timer(() => this.updateOut0(this.armedTick));
     this.counters[2].gate = false;
   }
 
-  private scheduleIrq(): void {
-    this.timer?.cancel();
-    this.timer = null;
+  /** The current tick, after delivering any OUT0 change already due (so edges keep their order). */
+  private tick(): number {
+    const t = tickAt(this.opts.clock.now());
+    while (this.armedTick >= 0 && this.armedTick <= t) this.updateOut0(this.armedTick);
+    return t;
+  }
+
+  /** Drives IRQ 0 from counter 0's OUT at tick `t` and arms the timer for its next change. */
+  private updateOut0(t: number): void {
     const c = this.counters[0];
-    const tick = c.nextRiseTick(this.clock.now());
-    if (tick < 0) return;
-    this.timer = this.timers.schedule(c.loadNs + tick * NS_PER_TICK, () => {
-      this.timer = null;
-      c.firedTick = tick;
-      this.irqCount++;
-      this.irq0(true);
-      this.irq0(false);
-      this.scheduleIrq();
-    });
+    c.advance(t);
+    const level = c.out(t);
+    if (level && !this.out0.level) this.irqCount++;
+    this.out0.set(level);
+    let next = c.nextChange(t);
+    // A periodic counter far behind its deadlines (a host stall) resumes from now instead of
+    // replaying every period (the PIC would merge those edges anyway). A timer that is merely
+    // late still delivers each transition in order, and one-shot modes always get their edge.
+    const mode = c.mode;
+    if (next >= 0 && (mode === 2 || mode === 3)) {
+      const now = tickAt(this.opts.clock.now());
+      if (next < now - STALL_PERIODS * c.n) next = c.nextChange(now - c.n);
+    }
+    this.armedTick = next;
+    if (next < 0) this.timer.cancel();
+    else this.timer.arm(nsOfTick(next));
   }
 
-  private load(k: number, raw: number): void {
-    const c = this.counters[k];
-    let n = c.bcd ? fromBcd(raw) : raw;
-    if (n === 0) n = c.bcd ? 10000 : 0x10000;
-    // Modes 2 and 3 cannot count from 1.
-    if ((c.mode === 2 || c.mode === 3) && n === 1) n = 2;
-    c.reload = n;
-    c.loadNs = this.clock.now();
-    c.loaded = true;
-    c.nullCount = false;
-    c.frozenTicks = 0;
-    c.firedTick = -1;
-    if (k === 0) this.scheduleIrq();
-  }
-
-  private control(v: number): void {
+  private writeControl(v: number): void {
+    const t = this.tick();
     const sc = v >> 6;
     if (sc === 3) {
-      // Read-back: bit 5 clear = latch count, bit 4 clear = latch status, bits 3-1 select counters.
-      const now = this.clock.now();
+      // Read-back: COUNT (bit 5) and STATUS (bit 4) are active low; bits 1-3 select counters 0-2.
       for (let k = 0; k < 3; k++) {
         if ((v & (2 << k)) === 0) continue;
         const c = this.counters[k];
-        if ((v & 0x20) === 0 && c.latched < 0) {
-          c.latched = c.value(now);
-          c.latchedLowNext = true;
-        }
-        if ((v & 0x10) === 0 && c.status < 0) {
-          c.status = (c.output(now) ? 0x80 : 0) | (c.nullCount ? 0x40 : 0) | (c.rw << 4) | (c.mode << 1) | (c.bcd ? 1 : 0);
-        }
+        if ((v & 0x10) === 0) c.latchStatus(t);
+        if ((v & 0x20) === 0) c.latchCount(t);
       }
       return;
     }
     const c = this.counters[sc];
-    const rw = (v >> 4) & 3;
-    if (rw === 0) {
-      if (c.latched < 0) {
-        c.latched = c.value(this.clock.now());
-        c.latchedLowNext = true;
-      }
-      return;
-    }
-    c.rw = rw;
-    c.mode = (v >> 1) & 7;
-    if (c.mode > 5) c.mode -= 4; // 6 and 7 alias modes 2 and 3
-    c.bcd = (v & 1) !== 0;
-    c.writeLow = true;
-    c.readLow = true;
-    c.latched = -1;
-    c.status = -1;
-    c.loaded = false;
-    c.nullCount = true;
-    if (sc === 0) this.scheduleIrq();
-  }
-
-  private readCounter(k: number): number {
-    const c = this.counters[k];
-    if (c.status >= 0) {
-      const s = c.status;
-      c.status = -1;
-      return s;
-    }
-    let v: number;
-    const fromLatch = c.latched >= 0;
-    v = fromLatch ? c.latched : c.value(this.clock.now());
-    if (c.bcd) v = toBcd(v % 10000);
-    v &= 0xffff;
-    let out: number;
-    if (c.rw === 1) out = v & 0xff;
-    else if (c.rw === 2) out = v >> 8;
+    if ((v & 0x30) === 0) c.latchCount(t);
     else {
-      const low = fromLatch ? c.latchedLowNext : c.readLow;
-      out = low ? v & 0xff : v >> 8;
-      if (fromLatch) c.latchedLowNext = !c.latchedLowNext;
-      else c.readLow = !c.readLow;
-      if (fromLatch && c.latchedLowNext) c.latched = -1;
-      return out;
-    }
-    if (fromLatch) c.latched = -1;
-    return out;
-  }
-
-  private writeCounter(k: number, v: number): void {
-    const c = this.counters[k];
-    if (c.rw === 1) this.load(k, v);
-    else if (c.rw === 2) this.load(k, v << 8);
-    else if (c.writeLow) {
-      c.pendingLow = v;
-      c.writeLow = false;
-    } else {
-      c.writeLow = true;
-      this.load(k, c.pendingLow | (v << 8));
+      c.control(v, t);
+      if (sc === 0) this.updateOut0(t);
     }
   }
 
-  private setGate2(level: boolean): void {
-    const c = this.counters[2];
-    const now = this.clock.now();
-    if (level === c.gate) return;
-    if (!level) c.frozenTicks = c.ticks(now);
-    if (level) {
-      // A rising gate (re)starts modes 1, 2, 3 and 5; modes 0 and 4 resume where they stopped.
-      if (c.mode === 1 || c.mode === 5 || c.mode === 2 || c.mode === 3) c.loadNs = now;
-      else c.loadNs = now - c.frozenTicks * NS_PER_TICK;
-    }
-    c.gate = level;
-  }
-
+  /** Ports 0x40-0x43. */
   ports(): PortDevice {
     return {
       name: 'pit',
-      ioRead: (off) => (off < 3 ? this.readCounter(off) : 0xff),
-      ioWrite: (off, _s, v) => {
-        v &= 0xff;
-        if (off < 3) this.writeCounter(off, v);
-        else this.control(v);
+      ioRead: (off) => (off < 3 ? this.counters[off].read(this.tick()) : 0xff),
+      ioWrite: (off, _size, v) => {
+        if (off === 3) return this.writeControl(v);
+        const t = this.tick();
+        this.counters[off].write(v, t);
+        if (off === 0) this.updateOut0(t);
       },
     };
   }
 
-  /** Port 0x61: system control port B. */
+  /** Port 0x61, system control port B. */
   port61Device(): PortDevice {
     return {
       name: 'port61',
       ioRead: () => {
-        const now = this.clock.now();
-        // Bit 4 toggles with the DRAM refresh (every 15.085 us); bit 5 is counter 2's output.
-        const refresh = Math.floor(now / 15085) & 1;
-        return (this.port61 & 3) | (refresh << 4) | (this.counters[2].output(now) ? 0x20 : 0);
+        const now = this.opts.clock.now();
+        const t = tickAt(now);
+        const c2 = this.counters[2];
+        c2.advance(t);
+        const refresh = Math.floor(now / REFRESH_NS) & 1;
+        return this.port61 | (refresh << 4) | (c2.out(t) ? 0x20 : 0);
       },
-      ioWrite: (_o, _s, v) => {
-        this.port61 = v & 3;
-        this.setGate2((v & 1) !== 0);
+      ioWrite: (_off, _size, v) => {
+        this.port61 = v & 0x0f;
+        this.counters[2].setGate((v & 1) !== 0, this.tick());
       },
     };
   }
 
+  /** Whether the speaker is sounding: data enabled and counter 2's OUT gated through. */
+  get speakerOn(): boolean {
+    return (this.port61 & 3) === 3;
+  }
+
   save(): PitState {
-    return {
-      version: 1,
-      port61: this.port61,
-      counters: this.counters.map((c) => ({
-        mode: c.mode, rw: c.rw, bcd: c.bcd, reload: c.reload, loadNs: c.loadNs, loaded: c.loaded, gate: c.gate,
-        latched: c.latched, latchedLowNext: c.latchedLowNext, status: c.status, writeLow: c.writeLow, readLow: c.readLow,
-        pendingLow: c.pendingLow, nullCount: c.nullCount, frozenTicks: c.frozenTicks, firedTick: c.firedTick,
-      })),
-    };
+    return { version: 1, counters: this.counters.map((c) => c.save()), port61: this.port61 };
   }
 
   restore(s: PitState): void {
     if (s.version !== 1) throw new Error(`PIT state version ${s.version} is not supported`);
+    s.counters.forEach((cs, k) => this.counters[k].restore(cs));
     this.port61 = s.port61;
-    s.counters.forEach((cs, k) => Object.assign(this.counters[k], cs));
-    this.scheduleIrq();
+    this.armedTick = -1;
+    const t = this.tick();
+    const c0 = this.counters[0];
+    c0.advance(t);
+    this.out0.restoreLevel(c0.out(t));
+    this.updateOut0(t);
   }
 }

@@ -1,27 +1,45 @@
 /**
- * Motorola MC146818A real-time clock and CMOS RAM (MC146818A datasheet), at index port 0x70 (bit
- * 7 masks NMI) and data port 0x71. The clock starts at the host's wall time and advances with
- * guest time; registers A-D with the update-in-progress window, binary/BCD and 12/24-hour modes,
- * the SET bit, and the periodic, alarm and update-ended interrupts on IRQ 8 (register C is
- * cleared by reading it). Bytes 0x0E-0x7F are battery-backed NVRAM, with the century at 0x32.
+ * Motorola MC146818A real-time clock plus RAM (MC146818A datasheet) as the PC's RTC/CMOS: index
+ * port 0x70 (bit 7 is the NMI mask, kept for the machine) and data port 0x71, 128 bytes.
+ *
+ * Bytes 0-9 are the clock, calendar and alarm registers, set from the host's wall clock at start
+ * and advanced by update cycles once a second of guest time; registers A-D; 0x0E-0x7F are
+ * battery-backed RAM (the machine fills memory sizes through `setMemorySize`/`setByte`), with the
+ * century at 0x32. Update cycles and periodic-interrupt edges are computed from elapsed guest time
+ * whenever the chip is looked at; timers are armed only while an interrupt could still raise IRQ 8.
+ *
+ * Register A: UIP (set 244 us before an update and through its 1984 us), DV2-0 (010 runs; 11x
+ * holds the divider, and the first update comes half a second after its release), RS3-0 periodic
+ * rate. Register B: SET, PIE, AIE, UIE, SQWE, DM, 24/12, DSE. Register C: IRQF, PF, AF, UF,
+ * cleared by reading it. Register D: VRT. The flags in C are set whether or not their interrupt is
+ * enabled; IRQF and the IRQ pin follow PF·PIE + AF·AIE + UF·UIE.
  */
-import type { PortDevice } from '../../bus/port-bus.js';
+import { logOnce } from '../../base/log.js';
 import type { Snapshottable } from '../../base/snapshot.js';
-import type { TimerHandle, TimerQueue } from '../../bus/timer-queue.js';
-import type { GuestClock } from '../../machine/clock.js';
+import type { PortDevice } from '../../bus/port-bus.js';
+import { IrqPin, type IrqTarget } from '../../bus/irq.js';
+import type { Timer, TimerQueue, VirtualClock } from '../../bus/timer-queue.js';
+import { addSeconds, alarmMatches, CENTURY, setTime, tickSecond, type Format } from './calendar.js';
+
+export { CENTURY as CMOS_CENTURY } from './calendar.js';
 
 const REG_A = 0x0a, REG_B = 0x0b, REG_C = 0x0c, REG_D = 0x0d;
-const B_SET = 0x80, B_PIE = 0x40, B_AIE = 0x20, B_UIE = 0x10, B_DM = 0x04, B_24H = 0x02;
+const A_UIP = 0x80;
+const B_SET = 0x80, B_PIE = 0x40, B_AIE = 0x20, B_UIE = 0x10, B_DM = 0x04, B_24H = 0x02, B_DSE = 0x01;
 const C_IRQF = 0x80, C_PF = 0x40, C_AF = 0x20, C_UF = 0x10;
-/** The update cycle takes 1984 us; UIP rises 244 us before it. */
-const UIP_NS = 244_000 + 1_984_000;
-export const CMOS_CENTURY = 0x32;
+const D_VRT = 0x80;
+const SECOND_NS = 1e9;
+/** UIP rises 244 us before the update cycle, which lasts 1984 us (32.768 kHz time base). */
+const UIP_WINDOW_NS = 244_000 + 1_984_000;
+/** Beyond this many missed updates, jump the calendar and only step through the last day. */
+const MAX_STEPPED_UPDATES = 86400;
 
 export interface RtcOptions {
-  clock: GuestClock;
+  clock: VirtualClock;
   timers: TimerQueue;
-  irq: (level: boolean) => void;
-  /** Unix time in ms at guest time 0 (the host's wall clock at start). */
+  /** IRQ 8. */
+  irq?: IrqTarget;
+  /** Wall-clock time (Unix ms, shown as UTC) at guest time 0. */
   wallclockAtZeroMs: number;
 }
 
@@ -30,190 +48,224 @@ export interface RtcState {
   cmos: number[];
   index: number;
   nmiMasked: boolean;
-  offsetMs: number;
+  /** Guest ns of a divider phase: updates happen at `anchorNs` + k seconds, periodic edges at multiples of the period after it. */
+  anchorNs: number;
+  /** Guest ns up to which updates and flags have been applied. */
+  syncedNs: number;
+}
+
+/** Periodic interrupt period for rate select `rs` with the 32.768 kHz time base, or 0 (none). */
+function periodNs(rs: number): number {
+  if (rs === 0) return 0;
+  const hz = rs <= 2 ? 32768 >> (rs + 6) : 32768 >> (rs - 1); // 1, 2 duplicate rates 8, 9
+  return SECOND_NS / hz;
 }
 
 export class Rtc implements Snapshottable<RtcState> {
+  /** The 128-byte register/RAM file. Time and status bytes go through the ports; RAM may be set directly. */
   readonly cmos = new Uint8Array(128);
   index = 0;
+  /** Port 0x70 bit 7: the machine gates NMI with it. */
   nmiMasked = false;
-  /** Guest adjustments of the clock, in ms, relative to host-following time. */
-  private offsetMs = 0;
-  /** Time frozen while the SET bit is on. */
-  private setFrozenMs = 0;
-  private periodic: TimerHandle | null = null;
-  private secondTick: TimerHandle | null = null;
+  private anchorNs = 0;
+  private syncedNs = 0;
+  private readonly pin: IrqPin;
+  private readonly periodicTimer: Timer;
+  private readonly updateTimer: Timer;
 
   constructor(private readonly opts: RtcOptions) {
-    this.cmos[REG_A] = 0x26; // 32.768 kHz time base, 1024 Hz periodic rate
+    this.pin = new IrqPin(opts.irq);
+    this.periodicTimer = opts.timers.timer(() => this.onTimer());
+    this.updateTimer = opts.timers.timer(() => this.onTimer());
+    const now = opts.clock.now();
+    // As a BIOS leaves it: 32.768 kHz divider running, 1024 Hz rate, 24-hour BCD, RAM and time valid.
+    this.cmos[REG_A] = 0x26;
     this.cmos[REG_B] = B_24H;
-    this.cmos[REG_D] = 0x80; // valid RAM and time
+    this.cmos[REG_D] = D_VRT;
+    const wallMs = opts.wallclockAtZeroMs + now / 1e6;
+    setTime(this.cmos, wallMs, this.format());
+    // The next update lands where the wall clock's next second begins.
+    const intoSecondMs = ((wallMs % 1000) + 1000) % 1000;
+    this.anchorNs = now + (1000 - intoSecondMs) * 1e6;
+    this.syncedNs = now;
   }
 
-  /** Current RTC time in Unix ms. */
-  nowMs(): number {
-    if (this.cmos[REG_B] & B_SET) return this.setFrozenMs;
-    return this.opts.wallclockAtZeroMs + this.opts.clock.now() / 1e6 + this.offsetMs;
+  private format(): Format {
+    const b = this.cmos[REG_B];
+    return { binary: (b & B_DM) !== 0, h24: (b & B_24H) !== 0 };
   }
 
-  private encode(v: number): number {
-    return this.cmos[REG_B] & B_DM ? v : ((Math.floor(v / 10) << 4) | (v % 10));
+  private running(): boolean {
+    return ((this.cmos[REG_A] >> 4) & 7) === 2;
   }
 
-  private decode(v: number): number {
-    return this.cmos[REG_B] & B_DM ? v : (v >> 4) * 10 + (v & 0xf);
-  }
-
-  private readTime(reg: number): number {
-    const d = new Date(Math.floor(this.nowMs()));
-    switch (reg) {
-      case 0: return this.encode(d.getUTCSeconds());
-      case 2: return this.encode(d.getUTCMinutes());
-      case 4: {
-        const h = d.getUTCHours();
-        if (this.cmos[REG_B] & B_24H) return this.encode(h);
-        const h12 = h % 12 === 0 ? 12 : h % 12;
-        return this.encode(h12) | (h >= 12 ? 0x80 : 0);
-      }
-      case 6: return this.encode(d.getUTCDay() + 1);
-      case 7: return this.encode(d.getUTCDate());
-      case 8: return this.encode(d.getUTCMonth() + 1);
-      case 9: return this.encode(d.getUTCFullYear() % 100);
-      default: return this.encode(Math.floor(d.getUTCFullYear() / 100)); // century
+  /** Applies the update cycles and periodic edges between the last look and `now`. */
+  private sync(now: number): void {
+    const last = this.syncedNs;
+    if (now <= last) return;
+    this.syncedNs = now;
+    if (!this.running()) return;
+    const c = this.cmos;
+    const period = periodNs(c[REG_A] & 0x0f);
+    if (period > 0 && Math.floor((now - this.anchorNs) / period) > Math.floor((last - this.anchorNs) / period)) c[REG_C] |= C_PF;
+    if (c[REG_B] & B_SET) return; // SET inhibits update cycles
+    let updates = Math.floor((now - this.anchorNs) / SECOND_NS) - Math.floor((last - this.anchorNs) / SECOND_NS);
+    if (updates <= 0) return;
+    const f = this.format();
+    if (updates > MAX_STEPPED_UPDATES) {
+      addSeconds(c, updates - MAX_STEPPED_UPDATES, f);
+      updates = MAX_STEPPED_UPDATES;
     }
-  }
-
-  /** A guest write of a time field (while SET is on): adjust the frozen time. */
-  private writeTime(reg: number, raw: number): void {
-    const d = new Date(Math.floor(this.setFrozenMs));
-    let v = this.decode(raw & (reg === 4 ? 0x7f : 0xff));
-    switch (reg) {
-      case 0: d.setUTCSeconds(v); break;
-      case 2: d.setUTCMinutes(v); break;
-      case 4:
-        if (!(this.cmos[REG_B] & B_24H)) v = (v % 12) + (raw & 0x80 ? 12 : 0);
-        d.setUTCHours(v);
-        break;
-      case 7: d.setUTCDate(v); break;
-      case 8: d.setUTCMonth(v - 1); break;
-      case 9: d.setUTCFullYear(Math.floor(d.getUTCFullYear() / 100) * 100 + v); break;
-      case CMOS_CENTURY: d.setUTCFullYear(v * 100 + (d.getUTCFullYear() % 100)); break;
-      default: return;
+    for (let k = 0; k < updates; k++) {
+      tickSecond(c, f);
+      if (alarmMatches(c)) c[REG_C] |= C_AF;
     }
-    this.setFrozenMs = d.getTime();
+    c[REG_C] |= C_UF;
   }
 
-  private regA(): number {
-    // UIP is set during the last 244 us of each second plus the update itself.
-    const ms = this.nowMs();
-    const intoSecondNs = (ms - Math.floor(ms / 1000) * 1000) * 1e6;
-    const uip = !(this.cmos[REG_B] & B_SET) && intoSecondNs >= 1e9 - UIP_NS + 1_984_000 ? 0x80 : 0;
-    return (this.cmos[REG_A] & 0x7f) | uip;
+  /** IRQF = PF·PIE + AF·AIE + UF·UIE; the pin follows it. */
+  private updateIrq(): void {
+    const c = this.cmos;
+    const b = c[REG_B];
+    const on = (c[REG_C] & C_PF && b & B_PIE) || (c[REG_C] & C_AF && b & B_AIE) || (c[REG_C] & C_UF && b & B_UIE);
+    if (on) c[REG_C] |= C_IRQF;
+    this.pin.set((c[REG_C] & C_IRQF) !== 0);
   }
 
-  read(reg: number): number {
+  /**
+   * Arms the timers that could raise IRQ 8: none while IRQF is already set (the pin cannot rise
+   * again before register C is read), the periodic edge if PIE, the next update if UIE or AIE.
+   */
+  private program(now: number): void {
+    const c = this.cmos;
+    const b = c[REG_B];
+    const idle = !this.running() || (c[REG_C] & C_IRQF) !== 0;
+    const period = periodNs(c[REG_A] & 0x0f);
+    if (idle || !(b & B_PIE) || period === 0) this.periodicTimer.cancel();
+    else this.periodicTimer.arm(this.anchorNs + (Math.floor((now - this.anchorNs) / period) + 1) * period);
+    if (idle || b & B_SET || !(b & (B_UIE | B_AIE))) this.updateTimer.cancel();
+    else this.updateTimer.arm(this.anchorNs + (Math.floor((now - this.anchorNs) / SECOND_NS) + 1) * SECOND_NS);
+  }
+
+  private onTimer(): void {
+    const now = this.opts.clock.now();
+    this.sync(now);
+    this.updateIrq();
+    this.program(now);
+  }
+
+  /** Register A with UIP: within 2228 us before an update, unless SET or the divider is held. */
+  private readA(now: number): number {
+    const a = this.cmos[REG_A] & 0x7f;
+    if (!this.running() || this.cmos[REG_B] & B_SET) return a;
+    const pos = (((now - this.anchorNs) % SECOND_NS) + SECOND_NS) % SECOND_NS;
+    return pos >= SECOND_NS - UIP_WINDOW_NS ? a | A_UIP : a;
+  }
+
+  /** A read of CMOS register `reg` through port 0x71. */
+  readRegister(reg: number): number {
+    reg &= 0x7f;
+    if (reg > REG_D && reg !== CENTURY) return this.cmos[reg];
+    const now = this.opts.clock.now();
+    this.sync(now);
     switch (reg) {
-      case 0: case 2: case 4: case 6: case 7: case 8: case 9: case CMOS_CENTURY:
-        return this.cmos[REG_B] & B_SET ? this.cmos[reg] : this.readTime(reg);
-      case REG_A: return this.regA();
+      case REG_A: return this.readA(now);
       case REG_C: {
         const v = this.cmos[REG_C];
         this.cmos[REG_C] = 0;
-        this.opts.irq(false);
+        this.updateIrq();
+        this.program(now);
         return v;
       }
-      default: return this.cmos[reg & 0x7f];
+      case REG_D: return D_VRT;
+      default: return this.cmos[reg];
     }
   }
 
-  write(reg: number, v: number): void {
+  /** A write of CMOS register `reg` through port 0x71. */
+  writeRegister(reg: number, v: number): void {
+    reg &= 0x7f;
+    v &= 0xff;
+    if (reg > REG_D && reg !== CENTURY) {
+      this.cmos[reg] = v;
+      return;
+    }
+    const now = this.opts.clock.now();
+    this.sync(now);
+    const c = this.cmos;
     switch (reg) {
-      case REG_A:
-        this.cmos[REG_A] = v & 0x7f;
-        this.program();
-        return;
-      case REG_B: {
-        const old = this.cmos[REG_B];
-        if (v & B_SET && !(old & B_SET)) {
-          this.setFrozenMs = this.nowMs();
-          for (const r of [0, 2, 4, 6, 7, 8, 9, CMOS_CENTURY]) this.cmos[r] = this.readTime(r);
-        }
-        this.cmos[REG_B] = v;
-        if (!(v & B_SET) && old & B_SET) {
-          this.offsetMs = this.setFrozenMs - (this.opts.wallclockAtZeroMs + this.opts.clock.now() / 1e6);
-        }
-        this.program();
-        return;
+      case REG_A: {
+        const wasRunning = this.running();
+        c[REG_A] = v & 0x7f; // UIP is read-only
+        const dv = (v >> 4) & 7;
+        if (dv !== 2 && (dv & 6) !== 6) logOnce('warn', 'rtc', `dv${dv}`, `RTC divider select ${dv} is not the PC's 32.768 kHz time base; the clock stops`);
+        // Leaving divider reset: the chain restarts, and the first update comes half a second later.
+        if (!wasRunning && this.running()) this.anchorNs = now + SECOND_NS / 2;
+        break;
       }
+      case REG_B:
+        if (v & B_SET && !(c[REG_B] & B_SET)) v &= ~B_UIE; // SET going high clears UIE
+        if (v & B_DSE) logOnce('info', 'rtc', 'dse', 'RTC daylight saving (DSE) is not modelled');
+        c[REG_B] = v;
+        break;
       case REG_C:
       case REG_D:
         return; // read-only
-      case 0: case 2: case 4: case 6: case 7: case 8: case 9: case CMOS_CENTURY:
-        this.cmos[reg] = v;
-        if (this.cmos[REG_B] & B_SET) this.writeTime(reg, v);
-        return;
       default:
-        this.cmos[reg & 0x7f] = v;
+        c[reg] = v; // clock, calendar, alarm and century bytes
+        return;
     }
+    this.updateIrq();
+    this.program(now);
   }
 
-  private raise(flag: number): void {
-    this.cmos[REG_C] |= flag;
-    const b = this.cmos[REG_B];
-    if ((flag & C_PF && b & B_PIE) || (flag & C_AF && b & B_AIE) || (flag & C_UF && b & B_UIE)) {
-      this.cmos[REG_C] |= C_IRQF;
-      this.opts.irq(true);
-    }
-  }
-
-  /** (Re)schedules the periodic interrupt and the once-a-second update/alarm check. */
-  private program(): void {
-    this.periodic?.cancel();
-    this.periodic = null;
-    this.secondTick?.cancel();
-    this.secondTick = null;
-    const b = this.cmos[REG_B];
-    const rate = this.cmos[REG_A] & 0x0f;
-    if (b & B_PIE && rate !== 0) {
-      const hz = 32768 >> (rate - 1);
-      const period = 1e9 / (rate <= 2 ? 32768 >> (rate + 6) : hz);
-      const tick = () => {
-        this.raise(C_PF);
-        this.periodic = this.opts.timers.schedule(this.opts.clock.now() + period, tick);
-      };
-      this.periodic = this.opts.timers.schedule(this.opts.clock.now() + period, tick);
-    }
-    if (b & (B_UIE | B_AIE) && !(b & B_SET)) {
-      const next = () => {
-        const ms = this.nowMs();
-        return this.opts.clock.now() + (Math.floor(ms / 1000) * 1000 + 1000 - ms) * 1e6;
-      };
-      const tick = () => {
-        this.raise(C_UF);
-        const c = this.cmos;
-        const match = (alarm: number, now: number) => (alarm & 0xc0) === 0xc0 || alarm === now;
-        if (match(c[1], this.readTime(0)) && match(c[3], this.readTime(2)) && match(c[5], this.readTime(4))) this.raise(C_AF);
-        this.secondTick = this.opts.timers.schedule(next(), tick);
-      };
-      this.secondTick = this.opts.timers.schedule(next(), tick);
-    }
-  }
-
+  /** Port device for 0x70 (index, NMI mask; write-only) and 0x71 (data). */
   ports(): PortDevice {
     return {
       name: 'rtc',
-      ioRead: (off) => (off === 0 ? 0xff : this.read(this.index)),
-      ioWrite: (off, _s, v) => {
+      ioRead: (off) => (off === 0 ? 0xff : this.readRegister(this.index)),
+      ioWrite: (off, _size, v) => {
         if (off === 0) {
           this.index = v & 0x7f;
           this.nmiMasked = (v & 0x80) !== 0;
-        } else this.write(this.index, v & 0xff);
+        } else this.writeRegister(this.index, v);
       },
     };
   }
 
+  /** Sets a battery-backed RAM byte (0x0E-0x7F), as firmware setup would. */
+  setByte(index: number, value: number): void {
+    if (index < 0x0e || index > 0x7f) throw new Error(`CMOS byte 0x${index.toString(16)} is not RAM`);
+    this.cmos[index] = value & 0xff;
+  }
+
+  /**
+   * Fills the memory size bytes a BIOS leaves for the OS (base, extended below 64 MiB in KiB,
+   * extended above 16 MiB in 64 KiB units) and the standard checksum over 0x10-0x2D.
+   */
+  setMemorySize(ramBytes: number): void {
+    const extKb = Math.max(0, Math.min(0xfc00, Math.floor((ramBytes - 0x100000) / 1024)));
+    const above16M = Math.max(0, Math.min(0xffff, Math.floor((ramBytes - 16 * 1048576) / 65536)));
+    const put16 = (at: number, v: number) => {
+      this.setByte(at, v & 0xff);
+      this.setByte(at + 1, v >> 8);
+    };
+    put16(0x15, 640);
+    put16(0x17, extKb);
+    put16(0x30, extKb);
+    put16(0x34, above16M);
+    let sum = 0;
+    for (let i = 0x10; i <= 0x2d; i++) sum += this.cmos[i];
+    // The AT checksum is stored high byte first.
+    this.cmos[0x2e] = (sum >> 8) & 0xff;
+    this.cmos[0x2f] = sum & 0xff;
+  }
+
   save(): RtcState {
-    return { version: 1, cmos: Array.from(this.cmos), index: this.index, nmiMasked: this.nmiMasked, offsetMs: this.offsetMs };
+    return {
+      version: 1, cmos: Array.from(this.cmos), index: this.index, nmiMasked: this.nmiMasked,
+      anchorNs: this.anchorNs, syncedNs: this.syncedNs,
+    };
   }
 
   restore(s: RtcState): void {
@@ -221,7 +273,9 @@ export class Rtc implements Snapshottable<RtcState> {
     this.cmos.set(s.cmos);
     this.index = s.index;
     this.nmiMasked = s.nmiMasked;
-    this.offsetMs = s.offsetMs;
-    this.program();
+    this.anchorNs = s.anchorNs;
+    this.syncedNs = s.syncedNs;
+    this.pin.restoreLevel((this.cmos[REG_C] & C_IRQF) !== 0);
+    this.program(this.opts.clock.now());
   }
 }
