@@ -19,6 +19,8 @@ export interface CpuidConfig {
   apic: boolean;
   /** Whether FXSAVE/FXRSTOR are implemented (set by the FPU once it supports them). */
   fxsr: boolean;
+  /** Leaf 1 ECX bit 31: running under a hypervisor (set by Xen machines, whose leaves the hook adds). */
+  hypervisor?: boolean;
 }
 
 const BRAND = 'tsxen virtual CPU (i686)';
@@ -50,7 +52,8 @@ export function cpuid(c: Cpu, leaf: number, sub: number): [number, number, numbe
       if (c.cpuidConfig.apic) edx |= FEAT_EDX.APIC;
       if (c.cpuidConfig.fxsr) edx |= FEAT_EDX.FXSR;
       // EBX: APIC ID in bits 31..24, one logical processor; CLFLUSH size field 0 (no CLFLUSH).
-      return [CPU_SIGNATURE, (c.apicId & 0xff) << 24, 0, edx];
+      const ecx = c.cpuidConfig.hypervisor ? 1 << 31 : 0;
+      return [CPU_SIGNATURE, (c.apicId & 0xff) << 24, ecx, edx];
     }
     case 0x80000000:
       return [0x80000004 | 0, 0, 0, 0];

@@ -7,6 +7,7 @@ import { Flat32Machine } from '../machine/flat32.js';
 import { selfTestProgram } from '../machine/selftest.js';
 import { setLogSink } from '../base/log.js';
 import { EXIT_USAGE, runPc } from './run-pc.js';
+import { runPvh } from './run-pvh.js';
 import type { ClockMode } from '../machine/clock.js';
 
 const USAGE = `usage: tsxen <command> [options]
@@ -14,9 +15,11 @@ const USAGE = `usage: tsxen <command> [options]
 commands:
   selftest            run the built-in CPU self-test guest (no files needed)
   run [options]       boot a Linux kernel on the emulated PC, console on the terminal
-      --kernel FILE       bzImage to boot (default: the bundled guest)
+      --type pc|pvh       pc: direct boot on the emulated PC (serial console);
+                          pvh: a Xen PVH domain (PV console hvc0)
+      --kernel FILE       bzImage or ELF vmlinux to boot (default: the bundled guest)
       --initrd FILE       initial ramdisk
-      --cmdline STR       kernel command line (default: console=ttyS0)
+      --cmdline STR       kernel command line (default: console=ttyS0, or console=hvc0 for pvh)
       --memory MiB        guest RAM (default 256)
       --clock host|deterministic   guest time source (default host)
       --no-reboot         exit with status 3 when the guest reboots instead of restarting it
@@ -51,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof Error && /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must)/.test(e.message)) {
+    if (e instanceof Error && (e.name === 'BootImageError' || /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must)/.test(e.message))) {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return EXIT_USAGE;
     }
@@ -99,18 +102,19 @@ async function run(args: string[]): Promise<number> {
   const memoryMiB = values.memory ? Number(values.memory) : 256;
   if (memoryMiB < 32) throw new UsageError(`--memory ${memoryMiB} is too little: a Linux guest needs at least 32 MiB`);
   if (memoryMiB > 2000) throw new UsageError(`--memory ${memoryMiB} is more than the supported 2000 MiB`);
-  if (values.type !== undefined && values.type !== 'pc') {
-    throw new UsageError(`--type '${values.type}' is not available yet (only 'pc', direct boot on the emulated PC)`);
+  const type = values.type ?? 'pc';
+  if (type !== 'pc' && type !== 'pvh') {
+    throw new UsageError(`--type must be pc (direct boot on the emulated PC) or pvh (a Xen PVH domain), got '${type}'`);
   }
   const clock = values.clock ?? 'host';
   if (clock !== 'host' && clock !== 'deterministic') throw new UsageError(`--clock must be host or deterministic, got '${clock}'`);
   if (values.timeout !== undefined && !/^[1-9][0-9]*$/.test(values.timeout)) throw new UsageError(`--timeout must be a whole number of seconds`);
   const kernel = values.kernel ?? DEFAULT_KERNEL;
   const initrd = values.initrd ?? (values.kernel === undefined ? DEFAULT_INITRD : undefined);
-  return runPc({
+  return (type === 'pvh' ? runPvh : runPc)({
     kernel,
     initrd,
-    cmdline: values.cmdline ?? 'console=ttyS0',
+    cmdline: values.cmdline ?? (type === 'pvh' ? 'console=hvc0' : 'console=ttyS0'),
     memoryMiB,
     clockMode: clock as ClockMode,
     noReboot: values['no-reboot'] ?? false,
