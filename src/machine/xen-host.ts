@@ -45,6 +45,6 @@ export class XenHost implements EventChannelDirectory, GrantDirectory {
   domain(domid: number): { table: GrantTable; mem: GuestPhysical } | null {
     const d = this.domains.get(domid);
     if (!d) return null;
-    return { table: d.gnttab, mem: { u8: d.mem.u8, isRamGfn: (g: number) => d.isRamGfn(g) } };
+    return { table: d.gnttab, mem: { u8: d.mem.u8, isRamGfn: (g: number) => d.isRamGfn(g), wrote: (g: number) => d.wroteFrame(g) } };
   }
 }

@@ -84,7 +84,7 @@ export class XenDomain {
     this.vcpus = opts.vcpus.map((c, k) => new XenVcpu(k, c));
     this.layout = opts.layoutBits === 32 ? LAYOUT_32 : LAYOUT_64;
     this.scale = timeScaleFor(opts.tscHz);
-    const guestPhys = { u8: opts.mem.u8, isRamGfn: (g: number) => this.isRamGfn(g) };
+    const guestPhys = { u8: opts.mem.u8, isRamGfn: (g: number) => this.isRamGfn(g), wrote: (g: number) => this.wroteFrame(g) };
     this.gnttab = new GrantTable(opts.domid, guestPhys);
     this.evtchn = new EventChannels(
       opts.domid,
@@ -93,6 +93,11 @@ export class XenDomain {
       opts.directory,
       this.vcpus.length,
     );
+  }
+
+  /** Frame `gfn` was written behind the vCPUs' backs (by a backend): drop code decoded from it. */
+  wroteFrame(gfn: number): void {
+    for (const vc of this.vcpus) if (vc.cpu.codePage[gfn]) vc.cpu.blocks.invalidateWrite(gfn * 4096, 4096);
   }
 
   isRamGfn(gfn: number): boolean {

@@ -73,3 +73,21 @@ test('grant copy moves bytes between a granted page and the caller, with page-bo
   assert.equal(grantCopy({ ...op, dest: { ...op.dest, domid: 1 } }, 0, dir), GNTST_PERMISSION_DENIED, 'no raw GFN access to another domain');
   assert.equal(tables.get(1)!.table.heldRefs, 0, 'copies hold nothing afterwards');
 });
+
+test('pages a backend wrote are reported so decoded guest code there is dropped; reads are not', () => {
+  const base = guest();
+  const written: number[] = [];
+  const mem: GuestPhysical = { ...base, isRamGfn: base.isRamGfn, wrote: (g) => written.push(g) };
+  const gt = new GrantTable(1, mem);
+  gt.setFrame(0, 10);
+  grant(mem, 10, 1, 0, 20, GTF_PERMIT_ACCESS);
+  grant(mem, 10, 2, 0, 21, GTF_PERMIT_ACCESS | GTF_READONLY);
+  const r = gt.acquire(2, 0, false);
+  assert.ok(typeof r !== 'number');
+  gt.release(r);
+  assert.deepEqual(written, []);
+  const w = gt.acquire(1, 0, true);
+  assert.ok(typeof w !== 'number');
+  gt.release(w);
+  assert.deepEqual(written, [20]);
+});

@@ -22,6 +22,12 @@ export interface GuestPhysical {
   readonly u8: Uint8Array;
   /** Whether `gfn` is RAM the domain owns (grants of anything else are refused). */
   isRamGfn(gfn: number): boolean;
+  /**
+   * Called after a backend or the hypervisor wrote into frame `gfn` behind the guest's CPUs (a
+   * writable grant released, a copy into it): the guest may later run code from that page (a
+   * block read into the page cache and executed), so decoded code there must be dropped.
+   */
+  wrote?(gfn: number): void;
 }
 
 /** A held access to one granted page. */
@@ -124,6 +130,7 @@ export class GrantTable {
       this.writeFlags(a, f);
     }
     if (h[0] <= 0) this.holds.delete(acc.ref);
+    if (acc.write) this.mem.wrote?.(acc.gfn);
   }
 
   /** Number of refs with an outstanding access (a domain being torn down must reach 0). */
@@ -192,5 +199,6 @@ function openSide(
   // A plain GFN is only allowed for the caller's own memory.
   if (side.domid !== caller) return GNTST_PERMISSION_DENIED;
   if (!d.mem.isRamGfn(side.gfn)) return GNTST_BAD_PAGE;
-  return { page: d.mem.u8.subarray(side.gfn * 4096, side.gfn * 4096 + 4096), close: () => {} };
+  const gfn = side.gfn;
+  return { page: d.mem.u8.subarray(gfn * 4096, gfn * 4096 + 4096), close: write ? () => d.mem.wrote?.(gfn) : () => {} };
 }
