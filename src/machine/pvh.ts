@@ -29,7 +29,8 @@ import {
   SHUTDOWN_crash, SHUTDOWN_poweroff, SHUTDOWN_reboot,
 } from '../xen/abi.js';
 import { XsRing } from '../xen/xenstore/ring.js';
-import { ConsoleBackend } from '../pv/console/console-backend.js';
+import { attachPvDevices, type PvDevices, type PvDisk, type PvVif } from '../pv/xenbus/index.js';
+import type { VirtualSwitch } from '../net/switch.js';
 import { enlightenCpu } from './xen-cpu.js';
 import type { XenHost } from './xen-host.js';
 
@@ -47,6 +48,11 @@ export interface PvhOptions {
   wallclockMs: number;
   /** Bytes the guest writes to its PV console (hvc0), and CONSOLEIO_write output. */
   consoleOutput: (bytes: Uint8Array) => void;
+  /** PV disks (xen-blkfront) and network interfaces (xen-netfront). */
+  disks?: PvDisk[];
+  vifs?: PvVif[];
+  /** The switch vifs without a switch of their own plug into. */
+  switch?: VirtualSwitch;
 }
 
 export type PvhStatus =
@@ -72,7 +78,7 @@ export class PvhMachine {
   readonly domid: number;
   readonly layout: PvhLayout;
   private readonly env: HypercallEnv;
-  private readonly console: ConsoleBackend;
+  readonly pv: PvDevices;
   private readonly xsRing: XsRing;
   private finished: PvhStatus | null = null;
 
@@ -130,41 +136,24 @@ export class PvhMachine {
     this.layout = planPvh({ elf, ramBytes: this.mem.ramSize, initrd: opts.initrd, cmdline: opts.cmdline, vcpus: 1 });
     this.env = { memoryMap: this.layout.e820, grants: host };
 
-    // The special pages: the console ring and the XenStore ring, each with its event channel.
+    // The special pages: the XenStore ring and the console ring, each with its event channel;
+    // then the domain's XenStore tree and its PV devices, whose backends wait for the frontends.
     const evt = this.domain.evtchn;
     const page = (gfn: number) => this.mem.u8.subarray(gfn * 4096, gfn * 4096 + 4096);
-    const consolePort = evt.attach(null, 0, () => this.console.service());
-    this.console = new ConsoleBackend(page(this.layout.consoleGfn), {
-      name: opts.name, sink: opts.consoleOutput, notify: () => evt.setPending(consolePort),
-    });
     const storePort = evt.attach(null, 0, () => this.xsRing.kick());
     this.xsRing = new XsRing({ store: host.store, domid: this.domid, page: page(this.layout.xenstoreGfn), notify: () => evt.setPending(storePort) });
+    this.pv = attachPvDevices({
+      store: host.store, guest: this.domain, name: opts.name, memKiB: this.mem.ramSize >> 10, vcpus: 1,
+      xenstore: { port: storePort, gfn: this.layout.xenstoreGfn },
+      console: { gfn: this.layout.consoleGfn, sink: opts.consoleOutput },
+      disks: opts.disks, vifs: opts.vifs, switch: opts.switch,
+      nativeAbi: 'x86_32-abi',
+    });
     this.domain.setParam(HVM_PARAM_CONSOLE_PFN, this.layout.consoleGfn, 0);
-    this.domain.setParam(HVM_PARAM_CONSOLE_EVTCHN, consolePort, 0);
+    this.domain.setParam(HVM_PARAM_CONSOLE_EVTCHN, this.pv.console!.port, 0);
     this.domain.setParam(HVM_PARAM_STORE_PFN, this.layout.xenstoreGfn, 0);
     this.domain.setParam(HVM_PARAM_STORE_EVTCHN, storePort, 0);
-    this.writeDomainTree();
     this.boot();
-  }
-
-  /** The domain's XenStore directory as the toolstack creates it (before any device). */
-  private writeDomainTree(): void {
-    const xs = this.opts.host.xs;
-    const d = `/local/domain/${this.domid}`;
-    const owned = [`n${this.domid}`, 'r0'];
-    xs.mkdir(d);
-    xs.setPerms(d, [`n0`, `r${this.domid}`]);
-    xs.write(`${d}/name`, this.opts.name);
-    xs.write(`${d}/domid`, String(this.domid));
-    xs.write(`${d}/memory/target`, String(this.mem.ramSize >> 10));
-    for (const sub of ['device', 'control', 'data', 'drivers', 'feature', 'attr', 'error']) {
-      xs.mkdir(`${d}/${sub}`);
-      xs.setPerms(`${d}/${sub}`, owned);
-    }
-    xs.write(`${d}/control/shutdown`, '');
-    xs.setPerms(`${d}/control/shutdown`, owned);
-    // vCPU availability, which Linux's xen cpu_hotplug driver reads for every possible vCPU.
-    for (let v = 0; v < this.domain.vcpus.length; v++) xs.write(`${d}/cpu/${v}/availability`, 'online');
   }
 
   /** Loads the kernel, initrd and start info, and sets the PVH entry state. */
@@ -242,6 +231,9 @@ export class PvhMachine {
       left -= Math.max(1, cpu.icount - before);
       if (exit === Exit.Vmcall) handleHypercall(this.domain, this.domain.vcpus[0], this.env);
       this.clock.sync();
+      // The console backend also runs when the guest notifies; this catches a guest that spins
+      // on SCHEDOP_yield waiting for ring space, and host input that arrived meanwhile.
+      this.pv.console?.service();
       if (exit === Exit.Shutdown) this.finish({ kind: 'crash', reason: 'triple fault' });
     }
     return this.finished ?? { kind: 'running' };
@@ -249,14 +241,14 @@ export class PvhMachine {
 
   /** Host keyboard input for the PV console. */
   input(bytes: Uint8Array): void {
-    this.console.input(bytes);
+    this.pv.console?.input(bytes);
   }
 
   /** Tears the domain down: it disappears from the host's tables and XenStore. */
   destroy(): void {
+    this.pv.close();
     this.xsRing.close();
     for (const vc of this.domain.vcpus) this.domain.stopTimer(vc);
-    this.opts.host.xs.rm(`/local/domain/${this.domid}`);
     this.opts.host.remove(this.domid);
   }
 }

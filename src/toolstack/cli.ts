@@ -8,6 +8,8 @@ import { selfTestProgram } from '../machine/selftest.js';
 import { setLogSink } from '../base/log.js';
 import { EXIT_USAGE, runPc } from './run-pc.js';
 import { runPvh } from './run-pvh.js';
+import { create, CreateUsageError } from './create.js';
+import { ConfigError } from './xlcfg.js';
 import type { ClockMode } from '../machine/clock.js';
 
 const USAGE = `usage: tsxen <command> [options]
@@ -25,6 +27,9 @@ commands:
       --no-reboot         exit with status 3 when the guest reboots instead of restarting it
     exit status: 0 guest powered off, 1 guest crashed (e.g. triple fault), 2 bad arguments,
                  3 reboot with --no-reboot, 4 detached with Ctrl-], 5 --timeout reached
+  create [-c] FILE.cfg [KEY=VALUE ...] [FILE.cfg [KEY=VALUE ...] ...]
+                      create the domains described by xl.cfg files (type = "pvh") and run them
+                      in this process; -c attaches the first domain's console
   help                show this text`;
 
 export class UsageError extends Error {}
@@ -46,15 +51,17 @@ export async function main(argv: string[]): Promise<number> {
         return selftest(rest);
       case 'run':
         return await run(rest);
+      case 'create':
+        return await create(rest);
       default:
         throw new UsageError(`unknown command '${cmd}' (try 'tsxen help')`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (e instanceof UsageError || e instanceof CreateUsageError || e instanceof ConfigError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof Error && (e.name === 'BootImageError' || /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must)/.test(e.message))) {
+    if (e instanceof Error && (e.name === 'BootImageError' || /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must|cannot open disk image|disk image)/.test(e.message))) {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -136,3 +136,37 @@ test('event channel table survives save and restore', () => {
   assert.deepEqual(b.ec.save(), s);
   assert.equal(b.ec.bindVirq(0, 0), -XEN_EEXIST, 'VIRQ bindings are rebuilt');
 });
+
+test('a backend notifies only through a port it still holds, and letting go leaves it unbound', () => {
+  const dir = new Map<number, EventChannels>();
+  const d = domain(1, dir);
+  const mine = () => {};
+  const other = () => {};
+  const p = d.ec.allocUnbound(DOMID_SELF, 0);
+  assert.equal(d.ec.connectBackend(p, 0, mine), 0);
+  assert.equal(d.ec.notifyFromBackend(p, other), false, 'another consumer cannot use the port');
+  assert.equal(d.pending(p), 0);
+  assert.equal(d.ec.notifyFromBackend(p, mine), true);
+  assert.equal(d.pending(p), 1);
+  assert.equal(d.ec.disconnectBackend(p, other), -XEN_EINVAL);
+  assert.equal(d.ec.disconnectBackend(p, mine), 0);
+  assert.deepEqual([d.ec.status(p)!.state, d.ec.status(p)!.remoteDom], [PortState.Unbound, 0], 'unbound to the backend again');
+  assert.equal(d.ec.notifyFromBackend(p, mine), false);
+  assert.equal(d.ec.disconnectBackend(p, mine), -XEN_EINVAL, 'only once');
+  assert.equal(d.ec.connectBackend(p, 0, other), 0, 'a new backend may connect to it');
+});
+
+test('a port the guest closed and re-allocated is not touched by its old backend', () => {
+  const dir = new Map<number, EventChannels>();
+  const d = domain(1, dir);
+  const old = () => {};
+  const p = d.ec.allocUnbound(DOMID_SELF, 0);
+  d.ec.connectBackend(p, 0, old);
+  assert.equal(d.ec.close(p), 0);
+  assert.equal(d.ec.bindIpi(0), p, 'the guest re-used the number');
+  assert.equal(d.ec.notifyFromBackend(p, old), false);
+  assert.equal(d.pending(p), 0);
+  assert.equal(d.ec.disconnectBackend(p, old), -XEN_EINVAL);
+  assert.equal(d.ec.status(p)!.state, PortState.Ipi);
+  assert.equal(d.ec.notifyFromBackend(-1, old) || d.ec.notifyFromBackend(1e9, old), false);
+});

@@ -199,6 +199,31 @@ export class EventChannels {
     return 0;
   }
 
+  /**
+   * The backend inside tsxen lets go of a port it took with `connectBackend` (or `attach`): the
+   * guest's port goes back to unbound to `backendDom`, as in Xen when the remote end of an
+   * interdomain channel is closed. Only the consumer that attached (`notify`) can do this, so a
+   * port the guest closed and re-allocated meanwhile is left alone. Returns 0 or -EINVAL.
+   */
+  disconnectBackend(port: number, notify: () => void): EvtResult {
+    if (!this.validPort(port) || this.state[port] !== PortState.Attached || this.attached.get(port) !== notify) {
+      return -XEN_EINVAL;
+    }
+    this.attached.delete(port);
+    this.state[port] = PortState.Unbound;
+    return 0;
+  }
+
+  /**
+   * A backend notifies the guest over the port it attached to with `notify`. Returns false (and
+   * raises nothing) when the guest has closed or re-bound that port since.
+   */
+  notifyFromBackend(port: number, notify: () => void): boolean {
+    if (!this.validPort(port) || this.state[port] !== PortState.Attached || this.attached.get(port) !== notify) return false;
+    this.setPending(port);
+    return true;
+  }
+
   /** EVTCHNOP_close. An interdomain peer goes back to unbound. */
   close(port: number): EvtResult {
     if (!this.validPort(port)) return -XEN_EINVAL;
