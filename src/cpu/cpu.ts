@@ -119,6 +119,14 @@ export class Cpu {
    * run loop must not apply the block's fall-through EIP. Only a block's last instruction sets it.
    */
   stopBlock = false;
+  /**
+   * A REPE/REPNE CMPS/SCAS returned to the run loop part-way (string.ts REP_CHUNK): its EIP (the
+   * resumed instruction may come from another block) and its EFLAGS from before its first
+   * iteration, which a later fault restores.
+   */
+  repResume = false;
+  repEip = 0;
+  repFlags = 0;
   /** Index of the executing instruction within a compiled block (for fault rewind). */
   blockIndex = 0;
   /** Whether hot blocks get compiled bodies (block-compiler.ts); the interpreter is the fallback. */

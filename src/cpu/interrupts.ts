@@ -93,6 +93,9 @@ function guardedDelivery(c: Cpu, vector: number, kind: EventKind, hasCode: boole
 /** Raises an interrupt or exception now: INT n and friends call this with EIP already advanced. */
 export function deliver(c: Cpu, vector: number, kind: EventKind, hasCode: boolean, code: number): void {
   c.stopBlock = true;
+  // An event between the chunks of a REPE/REPNE CMPS/SCAS ends it as an instruction: its EFLAGS
+  // are saved with the frame, and the restart after the handler begins afresh (string.ts).
+  c.repResume = false;
   if (!c.protectedMode) {
     if (interceptTrap(c, vector, kind)) return;
     return deliverReal(c, vector);

@@ -161,8 +161,11 @@ export function probePush(c: Cpu, bytes: number): void {
  * (including expand-down segments). Throws the architectural fault or returns when allowed.
  */
 export function segmentCheckSlow(c: Cpu, seg: number, off: number, size: number, write: boolean): void {
-  const last = off + size - 1;
+  // With a 4 GiB limit an operand that wraps past offset FFFFFFFFh is not a limit violation: the
+  // offset wraps to 0 (the SDM leaves this implementation-specific; measured: the access proceeds
+  // and faults, if at all, on paging). `last` is computed without wrapping, hence the clamp.
   const lim = c.segLimit[seg];
+  const last = lim === 0xffffffff ? Math.min(off + size - 1, lim) : off + size - 1;
   if (!c.protectedMode || c.v86) {
     if (last > lim) c.segLimitFault(seg);
     return;

@@ -322,6 +322,8 @@ export function ftrig(f: Fpu, which: number): void {
   const push = which >= 2;
   if (push ? replaceAndPushChecks(f) : f.isEmpty(0)) {
     if (!push && f.underflow()) put(f, 0, INDEFINITE);
+    // A stack fault clears C2 (no out-of-range operand), as measured (C0 and C3 are undefined).
+    f.setC320(f.fsw & (FSW_C0 | FSW_C3));
     return;
   }
   const ctx = f.ctx;
@@ -343,8 +345,9 @@ export function ftrig(f: Fpu, which: number): void {
   }
   f.setC320(f.fsw & (FSW_C0 | FSW_C3));
   if (which === 3) {
-    trig(ctx, res2, x, 1);
+    // C1 reports the rounding of the cosine, the value pushed (the new ST(0)): it is rounded last.
     trig(ctx, res, x, 0);
+    trig(ctx, res2, x, 1);
     replaceAndPush(f, res, res2);
   } else {
     trig(ctx, res, x, which);

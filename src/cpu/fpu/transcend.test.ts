@@ -39,6 +39,15 @@ test('sin, cos, sincos of 1 are correctly rounded', () => {
   assert.equal(r.st1, '+3ffe:d76aa47848677021', 'ST1 = sin');
 });
 
+test('FSINCOS reports in C1 the rounding of the cosine (the pushed ST0), not of the sine', () => {
+  // sin 2 = ...2efc.36 rounds down, cos 2 = -...2521.60 rounds up in magnitude (as measured).
+  assert.equal(run(FSIN, 2).fsw & 0x200, 0, 'FSIN(2): C1 = 0');
+  const r = run(FSINCOS, 2);
+  assert.equal(r.st0, '-3ffd:d51132ba9b902522');
+  assert.equal(r.st1, '+3ffe:e8c7b7568da22efd');
+  assert.equal(r.fsw & 0x220, 0x220, 'FSINCOS(2): PE, and C1 = 1 from the cosine');
+});
+
 test('FPTAN pushes 1.0 above tan(x)', () => {
   const r = run(FPTAN, 1);
   assert.equal(r.st0, '+3fff:8000000000000000');

@@ -236,3 +236,35 @@ test('snapshotForTest: ST order, abridged tags, status with TOP', () => {
   assert.equal(s.ftw, 0xc0);
   assert.deepEqual(Array.from(s.st.slice(0, 20)), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f]);
 });
+
+test('an 80-bit store whose last two bytes are on a not-present page writes its low eight bytes first', () => {
+  // fldpi; fstp tbyte [ebx] / fbstp [ebx] with [ebx] = end of the data region - 9 or - 8
+  for (const [op, low] of [[[0xdb, 0x3b], [0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9]], [[0xdf, 0x33], [3, 0, 0, 0, 0, 0, 0, 0]]] as const) {
+    for (const at of [0x2000 - 9, 0x2000 - 8]) {
+      const o = run([0xd9, 0xeb, ...op], new Uint8Array(0x2000), { ebx: DATA_ADDR + at });
+      assert.deepEqual(o.exception, { vector: 14, errorCode: 6, cr2: DATA_ADDR + 0x2000 });
+      assert.deepEqual([...o.data.subarray(at, at + 8)], [...low], 'the low part is stored');
+      assert.equal(o.fpu?.ftw, 0x80, 'not popped');
+    }
+    // The low part itself straddling the page: nothing is written.
+    const o = run([0xd9, 0xeb, ...op], new Uint8Array(0x2000), { ebx: DATA_ADDR + 0x2000 - 7 });
+    assert.deepEqual(o.exception, { vector: 14, errorCode: 6, cr2: DATA_ADDR + 0x2000 });
+    assert.deepEqual([...o.data.subarray(0x2000 - 7)], [0, 0, 0, 0, 0, 0, 0]);
+  }
+});
+
+test('FSIN/FCOS/FSINCOS/FPTAN clear C2 on a stack fault (C2 = 1 left by an out-of-range FSIN before)', () => {
+  const data = new Uint8Array(0x2000);
+  new DataView(data.buffer).setFloat64(0, 2 ** 63, true);
+  const fld = [0xdd, 0x03], fsin = [0xd9, 0xfe];
+  for (const op of [[0xd9, 0xfe], [0xd9, 0xff], [0xd9, 0xfb], [0xd9, 0xf2]]) {
+    // fld; fsin (C2 = 1); ffree st0; fincstp; op on the empty stack: underflow
+    const u = run([...fld, ...fsin, 0xdd, 0xc0, 0xd9, 0xf7, ...op], data);
+    assert.equal((u.fpu!.fsw & 0x4741), 0x41, `underflow: IE SF, C2 = C1 = 0 (${op})`);
+  }
+  for (const op of [[0xd9, 0xfb], [0xd9, 0xf2]]) {
+    // eight loads fill the stack; fsin (C2 = 1); op: overflow
+    const o = run([...fld, ...fld, ...fld, ...fld, ...fld, ...fld, ...fld, ...fld, ...fsin, ...op], data);
+    assert.equal(o.fpu!.fsw & 0x0741, 0x0241, `overflow: IE SF, C1 = 1, C2 = 0 (${op})`);
+  }
+});

@@ -105,17 +105,13 @@ def(0x62, (d, i) => {
     const off = i.ea(c);
     const size = i.o32 ? 4 : 2;
     const next = i.a32 ? (off + size) | 0 : (off + size) & 0xffff;
-    let lo: number, hi: number, v: number;
-    if (size === 4) {
-      lo = c.read32(i.seg, off);
-      hi = c.read32(i.seg, next);
-      v = c.regs[i.reg];
-    } else {
-      lo = sext(c.read16(i.seg, off), 16);
-      hi = sext(c.read16(i.seg, next), 16);
-      v = sext(c.regs[i.reg], 16);
-    }
-    if (v < lo || v > hi) c.fault(VEC_BR);
+    // The lower bound is read and checked before the upper one is read (measured: an index below
+    // the lower bound raises #BR even when the upper bound is on a not-present page).
+    const v = size === 4 ? c.regs[i.reg] : sext(c.regs[i.reg], 16);
+    const lo = size === 4 ? c.read32(i.seg, off) : sext(c.read16(i.seg, off), 16);
+    if (v < lo) c.fault(VEC_BR);
+    const hi = size === 4 ? c.read32(i.seg, next) : sext(c.read16(i.seg, next), 16);
+    if (v > hi) c.fault(VEC_BR);
   };
   checkLock(i, false);
 });

@@ -210,10 +210,10 @@ function enter(c: Cpu, i: Insn): void {
   const unit = i.o32 ? 4 : 2;
   const r = c.regs;
   const spMask = c.ss32 ? -1 : 0xffff;
-  // The processor checks the new frame's lowest byte (with write intent) before changing
-  // anything; the pushes then go through explicit offsets, so a fault leaves ESP/EBP intact.
-  const pushes = level > 0 ? level + 1 : 1;
-  c.linRmw(SS, (r[4] - unit * pushes - size) & spMask, 1);
+  // Hardware order: push (E)BP, copy the outer frame pointers, push the frame temp, then probe
+  // the final (E)SP with write intent. The stores go through explicit offsets and the registers
+  // change only at the end, so a fault (on a store or on the probe) leaves ESP/EBP intact while
+  // the stores already done stay in memory, as on the processor.
   let sp = (r[4] - unit) & spMask;
   const frame = sp;
   const writeAt = (off: number, v: number) => (unit === 4 ? c.write32(SS, off, v) : c.write16(SS, off, v));
@@ -230,6 +230,7 @@ function enter(c: Cpu, i: Insn): void {
     writeAt(sp, frame);
   }
   const newSp = (sp - size) & spMask;
+  c.linRmw(SS, newSp, 1);
   if (unit === 4) r[5] = c.ss32 ? frame : (r[5] & ~0xffff) | (frame & 0xffff);
   else r[5] = (r[5] & ~0xffff) | (frame & 0xffff);
   r[4] = c.ss32 ? newSp : (r[4] & ~0xffff) | (newSp & 0xffff);

@@ -4,7 +4,7 @@
  * segment override on the source (DS by default) and ES fixed for the destination.
  *
  * Each iteration commits its register updates, so a fault in the middle leaves a restartable
- * state with EIP still at the instruction. A REP instruction runs at most REP_CHUNK iterations
+ * state with EIP still at the instruction (REPE/REPNE CMPS/SCAS also restore EFLAGS then). A REP instruction runs at most REP_CHUNK iterations
  * per execution and then returns to the run loop with EIP unchanged, so interrupts are served
  * during long copies. REP MOVS/STOS have a bulk path for runs that stay within one RAM page on
  * both sides.
@@ -87,8 +87,10 @@ function once(c: Cpu, i: Insn, kind: Kind, size: number, step: number): boolean 
       advance(c, i, 6, step);
       return true;
     case Kind.Cmps: {
-      const a = rd(c, srcSeg(i), idx(c, i, 6), size);
+      // The destination (ES:EDI) is read first: with both operands on not-present pages the
+      // processor's #PF reports EDI's address (measured).
       const b = rd(c, ES, idx(c, i, 7), size);
+      const a = rd(c, srcSeg(i), idx(c, i, 6), size);
       advance(c, i, 6, step);
       advance(c, i, 7, step);
       setLazy(c, LazyOp.Sub, size * 8, a, b, a - b);
@@ -138,6 +140,39 @@ function repeated(kind: Kind, size: number) {
     let n = count(c, i);
     let budget = REP_CHUNK;
     let stopped = false;
+    if (conditional) {
+      // SDM vol. 2 (REP prefix): a fault during REPE/REPNE CMPS or SCAS restores EFLAGS to its
+      // state before the instruction; ECX/ESI/EDI keep the completed iterations. The state before
+      // the instruction survives our own chunking: a resumed instruction keeps its first value.
+      const saved = c.repResume && c.repEip === i.eip ? c.repFlags : c.getFlags();
+      c.repResume = false;
+      try {
+        while (n !== 0 && budget > 0) {
+          const more = once(c, i, kind, size, step);
+          n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
+          setCount(c, i, n);
+          budget--;
+          if (!more) {
+            stopped = true;
+            break;
+          }
+        }
+      } catch (e) {
+        c.flags = saved;
+        c.lazy = 0;
+        throw e;
+      }
+      if (n === 0 || stopped) {
+        c.eip = i.next;
+      } else {
+        c.eip = i.eip;
+        c.repResume = true;
+        c.repEip = i.eip;
+        c.repFlags = saved;
+      }
+      c.stopBlock = true;
+      return;
+    }
     while (n !== 0 && budget > 0) {
       if (bulkable && n > 1) {
         const done = bulk(c, i, kind, size, step, Math.min(n, budget));
@@ -152,7 +187,7 @@ function repeated(kind: Kind, size: number) {
       n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
       setCount(c, i, n);
       budget--;
-      if (conditional && !more) {
+      if (!more) {
         stopped = true;
         break;
       }

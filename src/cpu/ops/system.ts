@@ -207,7 +207,9 @@ function larLsl(lsl: boolean) {
 def0f(0x02, larLsl(false));
 def0f(0x03, larLsl(true));
 
-// ARPL (63): adjusts a selector's RPL upwards; #UD outside protected mode.
+// ARPL (63): adjusts a selector's RPL upwards; #UD outside protected mode. The destination is
+// read, and written only when its RPL changes (measured: no write check otherwise, so a selector
+// on a read-only page that needs no change does not fault; a not-present one faults as a read).
 def(0x63, (d, i) => {
   d.modrm(i);
   i.exec = (c, i) => {
@@ -218,7 +220,6 @@ def(0x63, (d, i) => {
       writeRm(c, i, 16, (dst & ~3) | (src & 3));
       setFlags(c, FLAG_ZF, FLAG_ZF);
     } else {
-      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), 2);
       setFlags(c, FLAG_ZF, 0);
     }
   };

@@ -66,17 +66,23 @@ function readBytes(c: Cpu, i: Insn, off: number, n: number): Uint8Array {
   return buf;
 }
 
-/** Raises the fault a write of n bytes at `off` would raise, before anything is written. */
-function checkWrite(c: Cpu, i: Insn, off: number, n: number): void {
-  const last = addr(i, off, n - 1);
-  let lin0: number, lin1: number;
+// Linear addresses of the first and last byte of the last `segCheckW`.
+let lin0 = 0, lin1 = 0;
+
+/** The segment checks of a write of n bytes at `off` (sets lin0/lin1). */
+function segCheckW(c: Cpu, i: Insn, off: number, n: number): void {
   if (i.a32 || (off & 0xffff) + n <= 0x10000) {
     lin0 = c.linW(i.seg, off, n);
     lin1 = (lin0 + n - 1) | 0;
   } else {
     lin0 = c.linW(i.seg, off, 0x10000 - off);
-    lin1 = c.linW(i.seg, last, 1);
+    lin1 = c.linW(i.seg, addr(i, off, n - 1), 1);
   }
+}
+
+/** Raises the fault a write of n bytes at `off` would raise, before anything is written. */
+function checkWrite(c: Cpu, i: Insn, off: number, n: number): void {
+  segCheckW(c, i, off, n);
   if ((lin0 ^ lin1) & ~0xfff) {
     const user = c.cpl === 3;
     c.translate(lin0, 1, user);
@@ -90,6 +96,18 @@ function writeBytes(c: Cpu, i: Insn, off: number, b: Uint8Array, n: number): voi
   let k = 0;
   for (; k + 4 <= n; k += 4) c.write32(i.seg, addr(i, off, k), b[k] | (b[k + 1] << 8) | (b[k + 2] << 16) | (b[k + 3] << 24));
   if (k < n) c.write16(i.seg, addr(i, off, k), b[k] | (b[k + 1] << 8));
+}
+
+/**
+ * Stores an 80-bit operand (FSTP m80real, FBSTP) from `b` as the processor does: the segment
+ * checks cover the whole operand, then the low eight bytes and the high two are two separate
+ * stores, so a page fault on the high part leaves the low part written (measured: with the
+ * operand's last two bytes on a not-present page, the first eight are in memory at the #PF).
+ */
+function write80(c: Cpu, i: Insn, off: number, b: Uint8Array): void {
+  segCheckW(c, i, off, 10);
+  write64(c, i, off, b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24), b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24));
+  c.write16(i.seg, addr(i, off, 8), b[8] | (b[9] << 8));
 }
 
 function write64(c: Cpu, i: Insn, off: number, lo: number, hi: number): void {
@@ -219,7 +237,7 @@ function fstReal(bits: 32 | 64 | 80, pop: boolean): Handler {
       write64(c, i, off, stored.lo, stored.hi);
     } else {
       writeExt(x, buf, 0);
-      writeBytes(c, i, off, buf, 10);
+      write80(c, i, off, buf);
     }
     if (!empty) ctx.c1 = ctx.up ? 1 : 0;
     if (pop) f.pop();
@@ -273,7 +291,7 @@ const fbstp = memInsn((c, i, f, off) => {
     ctx.c1 = 0;
   }
   if (!storeBcd(ctx, empty ? INDEFINITE : f.st(0), bcd)) return;
-  writeBytes(c, i, off, bcd, 10);
+  write80(c, i, off, bcd);
   if (!empty) ctx.c1 = ctx.up ? 1 : 0;
   f.pop();
 });
