@@ -159,7 +159,13 @@ export async function create(args: string[]): Promise<number> {
           minWait = Math.min(minWait, r.waitUntil - now);
           continue;
         }
-        const s = r.m.step(1_000_000);
+        let s: PvhStatus;
+        try {
+          s = r.m.step(1_000_000);
+        } catch (e) {
+          // A bug of ours while running one domain ends that domain, not the host or the others.
+          s = { kind: 'crash', reason: `internal error: ${(e as Error).message}` };
+        }
         if (s.kind === 'running') {
           minWait = 0;
           continue;
