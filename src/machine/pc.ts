@@ -1,25 +1,31 @@
 /**
- * The emulated PC for direct kernel boot: RAM, the CPU, and the legacy platform (8259A pair,
- * 8254 PIT with port 0x61, MC146818 RTC/CMOS, 16550A COM1, 8042, port 0x92), wired on one port bus
- * with a virtual-time timer queue. This is the composition root of the fully virtualized end of
- * the spectrum: the only place that knows every device.
+ * The emulated PC for direct kernel boot: RAM, the CPU, and the platform of src/machine/pc-platform.ts
+ * (8259A pair, 8254 PIT with port 0x61, MC146818 RTC/CMOS, 16550A COM1, 8042, port 0x92, local APIC,
+ * I/O APIC, i440FX/PIIX3/PIIX4-PM on PCI configuration mechanism #1, the ACPI PM block) with ACPI
+ * tables in the BIOS area. This is the composition root of the fully virtualized end of the
+ * spectrum: the only place that knows the CPU, the platform and the loader together.
  *
  * `step()` runs the CPU for a slice, fires due timers, and reports whether the guest is running,
- * idle until a deadline, or finished (power-off, reset request, triple fault).
+ * idle until a deadline, or finished (power-off, reset request, triple fault). A reset replaces
+ * the whole device set with a fresh one (power-up state; the CMOS RAM survives) and loads the
+ * kernel again.
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { Cpu, type CpuBus } from '../cpu/cpu.js';
-import { CR0_ET, CR0_PE, CS, DS, ES, Exit, FLAG_IF, FS, GS, SS } from '../cpu/arch.js';
+import { CR0_ET, CR0_PE, CS, DS, ES, Exit, FLAG_IF, FS, GS, SS, VEC_GP } from '../cpu/arch.js';
 import { decodeDescriptor, loadCache } from '../cpu/segments.js';
-import { PortBus, type PortDevice } from '../bus/port-bus.js';
+import type { PortBus } from '../bus/port-bus.js';
 import { TimerQueue } from '../bus/timer-queue.js';
-import { DualPic } from '../devices/pic/i8259.js';
-import { Pit } from '../devices/pit/i8254.js';
-import { Rtc } from '../devices/rtc/mc146818.js';
-import { Uart16550 } from '../devices/uart/ns16550a.js';
-import { I8042 } from '../devices/i8042/i8042.js';
-import { SystemControlPortA } from '../devices/sysctl/port92.js';
+import type { DualPic } from '../devices/pic/i8259.js';
+import type { Pit } from '../devices/pit/i8254.js';
+import type { Rtc } from '../devices/rtc/mc146818.js';
+import type { Uart16550 } from '../devices/uart/ns16550a.js';
+import type { I8042 } from '../devices/i8042/i8042.js';
+import type { SystemControlPortA } from '../devices/sysctl/port92.js';
+import type { LocalApic } from '../devices/lapic/lapic.js';
+import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
+import { PcPlatform, type PowerOffVia } from './pc-platform.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
 export interface PcOptions {
@@ -41,7 +47,8 @@ export interface PcOptions {
 export type PcStatus =
   | { kind: 'running' }
   | { kind: 'idle'; waitNs: number }
-  | { kind: 'poweroff'; reason: string }
+  /** `via`: ACPI S5 (PM1a_CNT SLP_EN), or HLT with interrupts disabled (how Linux ends without ACPI). */
+  | { kind: 'poweroff'; reason: string; via: PowerOffVia }
   | { kind: 'reset'; reason: string }
   | { kind: 'crash'; reason: string };
 
@@ -52,16 +59,15 @@ export const TSC_HZ = 1_000_000_000;
 export class PcMachine {
   readonly mem: PhysicalMemory;
   readonly cpu: Cpu;
-  readonly ports = new PortBus();
-  readonly timers = new TimerQueue();
   readonly clock: MachineClock;
-  readonly pic: DualPic;
-  readonly pit: Pit;
-  readonly rtc: Rtc;
-  readonly com1: Uart16550;
-  readonly kbc: I8042;
-  readonly port92: SystemControlPortA;
+  /** The timer queue of the current power-on (a reset starts a new one with the new devices). */
+  timers = new TimerQueue();
+  /** The devices of the current power-on. */
+  platform: PcPlatform;
+  /** Reboots so far (resets that restarted the guest). */
+  boots = 0;
   private resetRequest: string | null = null;
+  private powerOffRequest: string | null = null;
   private crashReason: string | null = null;
 
   constructor(readonly opts: PcOptions) {
@@ -70,9 +76,9 @@ export class PcMachine {
     }
     this.mem = new PhysicalMemory(opts.memoryMiB << 20);
     const bus: CpuBus = {
-      ioRead: (port, size) => this.ports.read(port, size),
-      ioWrite: (port, size, value) => this.ports.write(port, size, value),
-      acknowledgeInterrupt: () => this.pic.acknowledge(),
+      ioRead: (port, size) => this.platform.ports.read(port, size),
+      ioWrite: (port, size, value) => this.platform.ports.write(port, size, value),
+      acknowledgeInterrupt: () => this.platform.acknowledge(),
     };
     this.cpu = new Cpu(this.mem, bus);
     this.clock = new MachineClock(opts.clockMode, opts.hostNowNs, () => this.cpu.icount);
@@ -80,48 +86,52 @@ export class PcMachine {
     this.cpu.onShutdown = (why) => {
       this.crashReason = why;
     };
-    this.pic = new DualPic((level) => this.cpu.setIntr(level));
-    this.pit = new Pit({ clock: this.clock, timers: this.timers, irq0: this.pic.irqLine(0) });
-    this.rtc = new Rtc({
-      clock: this.clock, timers: this.timers, irq: (l) => this.pic.setIrq(8, l), wallclockAtZeroMs: opts.wallclockMs,
+    // The platform has a local APIC: CPUID.1:EDX.APIC, and IA32_APIC_BASE belongs to it.
+    this.cpu.cpuidConfig.apic = true;
+    this.cpu.apicId = 0;
+    this.cpu.msr.extra.push({
+      read: (index) => this.platform.apicBaseMsr.read(index),
+      write: (index, lo, hi) => this.platform.apicBaseMsr.write(index, lo, hi),
     });
-    this.com1 = new Uart16550({
-      name: 'com1', clock: this.clock, timers: this.timers, irq: (l) => this.pic.setIrq(4, l), output: opts.serialOutput,
-    });
-    const reset = (why: string) => () => {
-      this.resetRequest = why;
-      this.cpu.requestStop();
-    };
-    // A PC ORs the two A20 gates: the line is open if either the 8042 or port 0x92 opens it.
-    const a20 = () => this.cpu.setA20(this.kbc.a20 || this.port92.a20);
-    this.kbc = new I8042({ irq1: (l) => this.pic.setIrq(1, l), onA20: a20, onReset: reset('keyboard controller reset') });
-    this.port92 = new SystemControlPortA({ onA20: a20, onReset: reset('port 0x92 reset') });
-    this.wire();
-    this.setCmosMemory();
+    this.platform = this.powerOnDevices(undefined);
     this.bootKernel();
   }
 
-  private wire(): void {
-    const p = this.ports;
-    p.register(0x20, 2, this.pic.ports('master'));
-    p.register(0xa0, 2, this.pic.ports('slave'));
-    p.register(0x4d0, 2, this.pic.elcrPorts());
-    p.register(0x40, 4, this.pit.ports());
-    p.register(0x61, 1, this.pit.port61Device());
-    p.register(0x70, 2, this.rtc.ports());
-    p.register(0x3f8, 8, this.com1.ports());
-    p.register(0x60, 1, this.kbc.dataPort());
-    p.register(0x64, 1, this.kbc.commandPort());
-    p.register(0x92, 1, this.port92.port());
-    // Port 0x80 is the POST-code port that Linux writes for I/O delays: accept silently.
-    p.register(0x80, 1, sink('post'));
-    const dbg = this.opts.debugOutput;
-    p.register(0xe9, 1, { name: 'debugcon', ioRead: () => 0xe9, ioWrite: (_o, _s, v) => dbg?.(v & 0xff) });
-  }
+  get ports(): PortBus { return this.platform.ports; }
+  get pic(): DualPic { return this.platform.pic; }
+  get pit(): Pit { return this.platform.pit; }
+  get rtc(): Rtc { return this.platform.rtc; }
+  get com1(): Uart16550 { return this.platform.com1; }
+  get kbc(): I8042 { return this.platform.kbc; }
+  get port92(): SystemControlPortA { return this.platform.port92; }
+  get lapic(): LocalApic { return this.platform.lapic; }
+  get ioapic(): IoApic { return this.platform.ioapic; }
 
-  /** Memory sizes in CMOS (with the AT checksum), as a BIOS would leave them. */
-  private setCmosMemory(): void {
-    this.rtc.setMemorySize(this.mem.ramSize);
+  /** A fresh device set in its power-up state (`cmos`: the battery-backed RAM to keep). */
+  private powerOnDevices(cmos: Uint8Array | undefined): PcPlatform {
+    const cpu = this.cpu;
+    return new PcPlatform({
+      mem: this.mem,
+      clock: this.clock,
+      timers: this.timers,
+      wallclockMs: this.opts.wallclockMs,
+      cmos,
+      intr: (l) => cpu.setIntr(l),
+      nmi: () => cpu.raiseNmi(),
+      a20: (on) => cpu.setA20(on),
+      onReset: (why) => {
+        this.resetRequest ??= why;
+        cpu.requestStop();
+      },
+      onPowerOff: (why) => {
+        this.powerOffRequest ??= why;
+        cpu.requestStop();
+      },
+      generalProtection: () => cpu.fault(VEC_GP, 0),
+      mmioChanged: () => cpu.flushTlb(true),
+      serialOutput: this.opts.serialOutput,
+      debugOutput: this.opts.debugOutput,
+    });
   }
 
   /** Loads the kernel, initrd, command line and zero page, and enters the 32-bit boot protocol. */
@@ -130,6 +140,8 @@ export class PcMachine {
     const bz = parseBzImage(kernel);
     const layout = planBoot(bz, this.mem.ramSize, initrd?.length ?? 0, cmdline);
     this.mem.u8.fill(0);
+    // The ACPI tables live in the BIOS area (0xF0000-0xFFFFF, reserved in the e820 map).
+    this.platform.loadAcpiTables();
     this.mem.load(layout.kernel, bz.kernel);
     if (initrd) this.mem.load(layout.initrd, initrd);
     const cl = new Uint8Array(cmdline.length + 1);
@@ -168,6 +180,7 @@ export class PcMachine {
     while (left > 0) {
       this.timers.runDue(this.clock.now());
       if (this.crashReason !== null) return { kind: 'crash', reason: this.crashReason };
+      if (this.powerOffRequest !== null) return { kind: 'poweroff', reason: this.powerOffRequest, via: 'acpi-s5' };
       if (this.resetRequest !== null) {
         const why = this.resetRequest;
         this.resetRequest = null;
@@ -178,7 +191,7 @@ export class PcMachine {
         if (!(cpu.flags & FLAG_IF) || deadline === Infinity) {
           // HLT with interrupts off (or nothing that could ever wake it): the guest has stopped.
           // Linux ends `poweroff` this way on a machine without ACPI power-off.
-          return { kind: 'poweroff', reason: 'guest halted with interrupts disabled' };
+          return { kind: 'poweroff', reason: 'guest halted with interrupts disabled', via: 'halt' };
         }
         const { waitNs } = this.clock.idleUntil(deadline);
         if (waitNs > 0) return { kind: 'idle', waitNs };
@@ -202,14 +215,20 @@ export class PcMachine {
     this.com1.receive(bytes);
   }
 
-  /** Restarts the guest from scratch (a reboot): devices keep their wiring, the kernel is reloaded. */
+  /**
+   * Restarts the guest from scratch (a hard reset): every device is replaced by one in its
+   * power-up state on a new timer queue (only the CMOS RAM is kept, as its battery would), the
+   * CPU is reset and the kernel is loaded again. Guest time goes on.
+   */
   reboot(): void {
+    const cmos = this.platform.rtc.cmos.slice();
+    this.platform.detach();
+    this.timers = new TimerQueue();
     this.crashReason = null;
     this.resetRequest = null;
+    this.powerOffRequest = null;
+    this.platform = this.powerOnDevices(cmos);
+    this.boots++;
     this.bootKernel();
   }
-}
-
-function sink(name: string): PortDevice {
-  return { name, ioRead: () => 0xff, ioWrite: () => {} };
 }

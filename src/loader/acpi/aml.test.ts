@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buffer, device, eisaId, integer, name, nameString, pkg, pkgLength, resDWordMemory, resIo, resWordBusNumber, resWordIo, scope, string } from './aml.js';
+import { buffer, device, eisaId, integer, name, nameString, pkg, pkgLength, resDWordMemory, resIo, resIrqNoFlags, resWordBusNumber, resWordIo, scope, string } from './aml.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -62,4 +62,10 @@ test('resource descriptors have the spec lengths and fields', () => {
   assert.equal(view.getUint32(10, true), 0xc0000000);
   assert.equal(view.getUint32(14, true), 0xfebfffff);
   assert.equal(view.getUint32(22, true), 0x3ec00000);
+});
+
+test('IRQNoFlags: the two-byte form of the small IRQ descriptor with the IRQ bit mask', () => {
+  assert.equal(hex(resIrqNoFlags(4)), '22 10 00');
+  assert.equal(hex(resIrqNoFlags(1, 12)), '22 02 10');
+  assert.throws(() => resIrqNoFlags(16));
 });

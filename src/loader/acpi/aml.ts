@@ -199,6 +199,19 @@ export function resDWordMemory(min: number, max: number, cacheable: boolean): Ui
   return Uint8Array.of(0x87, ...le16(23), 0, ADDR_FLAGS_PRODUCER_FIXED, typeFlags, ...le32(0), ...le32(min), ...le32(max), ...le32(0), ...le32(max - min + 1));
 }
 
+/**
+ * IRQNoFlags() { irqs }: the small IRQ descriptor without its information byte (6.4.2.1), which
+ * means edge-triggered, active high, not shared: what ISA devices' interrupts are.
+ */
+export function resIrqNoFlags(...irqs: number[]): Uint8Array {
+  let mask = 0;
+  for (const irq of irqs) {
+    if (!Number.isInteger(irq) || irq < 0 || irq > 15) throw new Error(`IRQ descriptor for IRQ ${irq}`);
+    mask |= 1 << irq;
+  }
+  return Uint8Array.of(0x22, ...le16(mask));
+}
+
 /** ResourceTemplate() { descriptors }: a buffer ending with the end tag (checksum 0 = none). */
 export function resourceTemplate(...descriptors: Uint8Array[]): Uint8Array {
   return buffer(concat(...descriptors, Uint8Array.of(0x79, 0x00)));

@@ -110,7 +110,7 @@ test('FADT (pc): PM block ports, SCI 9, 24-bit timer, reset register 0CF9h <- 6,
   assert.equal(m.u8(f + 8), 5, 'revision 5');
   assert.equal(m.u32(f + 36), t.addresses.FACS);
   assert.equal(m.u32(f + 40), t.addresses.DSDT);
-  assert.equal(m.u64(f + 132), t.addresses.FACS);
+  assert.equal(m.u64(f + 132), 0, 'X_FIRMWARE_CTRL: only for a FACS above 4 GiB');
   assert.equal(m.u64(f + 140), t.addresses.DSDT);
   m.table(t.addresses.DSDT, 'DSDT');
   assert.equal(m.u16(f + 46), 9);
@@ -169,6 +169,13 @@ test('DSDT: \\_S5 names the PM block S5 sleep type; PCI0 is a PNP0A03 root bridg
   assert.ok(indexOf(dsdt, new TextEncoder().encode('PCI0')) > 0);
   for (const n of ['CP00', 'CP01', 'CP02']) assert.ok(indexOf(dsdt, new TextEncoder().encode(n)) > 0, n);
   assert.equal(indexOf(dsdt, new TextEncoder().encode('CP03')), -1);
+  // The ISA devices behind the PIIX3, e.g. COM1: PNP0501 at 3F8h-3FFh on IRQ 4.
+  assert.ok(indexOf(dsdt, Uint8Array.of(0x0c, 0x41, 0xd0, 0x05, 0x01)) > 0, 'EisaId PNP0501');
+  assert.ok(indexOf(dsdt, Uint8Array.of(0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x08, 0x08, 0x22, 0x10, 0x00)) > 0, 'COM1 _CRS');
+  assert.ok(indexOf(dsdt, Uint8Array.of(0x0b, 0x41, 0xd0)) > 0, 'EisaId PNP0000 (a WordConst)');
+  for (const id of [0x0303, 0x0f13, 0x0b00, 0x0100]) {
+    assert.ok(indexOf(dsdt, Uint8Array.of(0x0c, 0x41, 0xd0, id >> 8, id & 0xff)) > 0, `EisaId PNP${id.toString(16).padStart(4, '0')}`);
+  }
   // Top-level terms: two Names then one Scope whose PkgLength ends exactly at the table's end.
   let off = 36;
   for (let k = 0; k < 2; k++) {

@@ -14,10 +14,10 @@
  *   button; the power button is fixed hardware), IA-PC boot flags LEGACY_DEVICES | 8042 (+ "VGA
  *   not present" unless a VGA is declared). DSDT: \_S0 and \_S5 (SLP_TYP values matching the PM
  *   block), \_SB.PCI0 (PNP0A03, bus 0-FF, config ports, I/O 0-CF7/D00-FFFF, the PCI memory hole)
- *   and a processor device (ACPI0007) per vCPU.
+ *   with the PIIX3's ISA devices as PnP objects (8042 keyboard/mouse, COM1, RTC, 8254, 8259A), and a
+ *   processor device (ACPI0007) per vCPU. X_FIRMWARE_CTRL is 0 (the FACS is below 4 GiB).
  *   Not there yet: _PRT / PCI interrupt link devices (so Linux takes PCI IRQs from the Interrupt
- *   Line register), ISA device objects (serial, RTC, PIC... Linux probes those by their fixed
- *   ports), HPET, S1-S4, hot-plug.
+ *   Line register), HPET, S1-S4, hot-plug.
  * - 'pvh': what Xen's toolstack (libxl with libacpi) gives a PVH domU: MADT with only local APICs
  *   (IDs 2 * vCPU by default, as Xen numbers them) and the PC/AT-compatible flag as Xen sets it,
  *   no I/O APIC or overrides; FADT revision 5 with Xen's event/control/GPE0 port numbers
@@ -28,7 +28,7 @@
  *   methods, which need hypervisor port emulation we do not have; no \_S5: a PVH guest powers off
  *   by hypercall). The guest finds the RSDP through hvm_start_info.rsdp_paddr.
  */
-import { concat, device, eisaId, integer, name, pkg, resDWordMemory, resIo, resourceTemplate, resWordBusNumber, resWordIo, scope, string } from './aml.js';
+import { concat, device, eisaId, integer, name, pkg, resDWordMemory, resIo, resIrqNoFlags, resourceTemplate, resWordBusNumber, resWordIo, scope, string } from './aml.js';
 
 export type AcpiProfile = 'pc' | 'pvh';
 
@@ -262,7 +262,9 @@ function fadt(r: Resolved, facsAddr: number, dsdtAddr: number): Uint8Array {
   w.gas(116, 1, 8, 1, r.reset.port); // RESET_REG: system I/O, one byte
   w.u8(128, r.reset.value);
   w.u8(131, 0); // FADT minor version
-  w.u64(132, facsAddr); // X_FIRMWARE_CTRL (equal to FIRMWARE_CTRL, as both are below 4 GiB)
+  // X_FIRMWARE_CTRL: the 64-bit FACS pointer is for a FACS above 4 GiB. On pc it stays 0, as PC
+  // firmware leaves it (an OS that honours both lists the FACS twice); the pvh profile keeps both.
+  w.u64(132, pvh ? facsAddr : 0);
   w.u64(140, dsdtAddr); // X_DSDT
   w.gas(148, 1, 32, 0, r.pm.pm1aEvt);
   w.gas(172, 1, 16, 0, r.pm.pm1aCnt);
@@ -318,6 +320,7 @@ export function dsdtAml(r: Pick<Resolved, 'profile' | 'cpus' | 's5' | 'pciHole'>
         resDWordMemory(0xa0000, 0xbffff, true),
         resDWordMemory(hole.base, hole.end, false),
       )),
+      isaBridge(),
     ));
   }
   for (let i = 0; i < r.cpus; i++) {
@@ -326,6 +329,28 @@ export function dsdtAml(r: Pick<Resolved, 'profile' | 'cpus' | 's5' | 'pciHole'>
   }
   parts.push(scope('\\_SB', ...sb));
   return concat(...parts);
+}
+
+/**
+ * The PIIX3 at 00:01.0 and the legacy devices behind it, so the OS finds them as ACPI PnP
+ * devices (IDs of the PnP ISA specification's device ID list) instead of probing: the 8042 with
+ * its keyboard and mouse, COM1, the RTC, the 8254 and the 8259A pair (with its ELCR).
+ */
+function isaBridge(): Uint8Array {
+  const pnp = (n: string, id: string, ...crs: Uint8Array[]) =>
+    device(n, name('_HID', integer(eisaId(id))), name('_CRS', resourceTemplate(...crs)));
+  return device('ISA',
+    name('_ADR', integer(0x00010000)),
+    pnp('KBD', 'PNP0303', resIo(0x60, 0x60, 1, 1), resIo(0x64, 0x64, 1, 1), resIrqNoFlags(1)),
+    pnp('MOU', 'PNP0F13', resIrqNoFlags(12)),
+    device('COM1',
+      name('_HID', integer(eisaId('PNP0501'))),
+      name('_UID', integer(1)),
+      name('_CRS', resourceTemplate(resIo(0x3f8, 0x3f8, 8, 8), resIrqNoFlags(4)))),
+    pnp('RTC', 'PNP0B00', resIo(0x70, 0x70, 1, 2), resIrqNoFlags(8)),
+    pnp('TMR', 'PNP0100', resIo(0x40, 0x40, 1, 4), resIrqNoFlags(0)),
+    pnp('PIC', 'PNP0000', resIo(0x20, 0x20, 1, 2), resIo(0xa0, 0xa0, 1, 2), resIo(0x4d0, 0x4d0, 1, 2), resIrqNoFlags(2)),
+  );
 }
 
 function xsdt(entries: number[]): Uint8Array {
