@@ -25,6 +25,7 @@ import type { SystemControlPortA } from '../devices/sysctl/port92.js';
 import type { LocalApic } from '../devices/lapic/lapic.js';
 import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
+import { haltedWithNothingPending, runSlice } from './vcpu-slice.js';
 import { PcPlatform, type PowerOffVia } from './pc-platform.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
@@ -186,7 +187,7 @@ export class PcMachine {
         this.resetRequest = null;
         return { kind: 'reset', reason: why };
       }
-      if (cpu.halted && !(cpu.intrLine && cpu.flags & FLAG_IF) && !cpu.nmiPending) {
+      if (haltedWithNothingPending(cpu)) {
         const deadline = this.timers.nextDeadline();
         if (!(cpu.flags & FLAG_IF) || deadline === Infinity) {
           // HLT with interrupts off (or nothing that could ever wake it): the guest has stopped.
@@ -197,14 +198,8 @@ export class PcMachine {
         if (waitNs > 0) return { kind: 'idle', waitNs };
         continue;
       }
-      // A slice stops at the next timer deadline, so timers fire on time in guest time.
-      let slice = Math.min(left, 50_000);
-      const d = this.timers.nextDeadline();
-      if (d !== Infinity) slice = Math.min(slice, this.clock.instructionsUntil(d));
-      const before = cpu.icount;
-      const exit = cpu.run(slice);
-      left -= Math.max(1, cpu.icount - before);
-      this.clock.sync();
+      const { executed, exit } = runSlice(cpu, this.clock, this.timers, left);
+      left -= executed;
       if (exit === Exit.Shutdown) return { kind: 'crash', reason: this.crashReason ?? 'triple fault' };
     }
     return { kind: 'running' };

@@ -20,6 +20,7 @@ import { PortBus } from '../bus/port-bus.js';
 import { TimerQueue } from '../bus/timer-queue.js';
 import { LAPIC_DEFAULT_BASE, LocalApic } from '../devices/lapic/lapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
+import { haltedWithNothingPending, runSlice } from './vcpu-slice.js';
 import { parseElf } from '../loader/elf.js';
 import { planPvh, type PvhLayout } from '../loader/pvh.js';
 import { XenDomain } from '../xen/domain.js';
@@ -211,7 +212,7 @@ export class PvhMachine {
       this.timers.runDue(this.clock.now());
       if (this.finished !== null) return this.finished;
       this.updateIntr();
-      if (cpu.halted && !(cpu.intrLine && cpu.flags & FLAG_IF) && !cpu.nmiPending) {
+      if (haltedWithNothingPending(cpu)) {
         if (!(cpu.flags & FLAG_IF)) {
           this.finish({ kind: 'poweroff', reason: 'every vCPU halted with interrupts disabled' });
           return this.finished!;
@@ -223,14 +224,9 @@ export class PvhMachine {
         if (waitNs > 0) return { kind: 'idle', waitNs };
         continue;
       }
-      let slice = Math.min(left, 50_000);
-      const d = this.timers.nextDeadline();
-      if (d !== Infinity) slice = Math.min(slice, this.clock.instructionsUntil(d));
-      const before = cpu.icount;
-      const exit = cpu.run(slice);
-      left -= Math.max(1, cpu.icount - before);
+      const { executed, exit } = runSlice(cpu, this.clock, this.timers, left);
+      left -= executed;
       if (exit === Exit.Vmcall) handleHypercall(this.domain, this.domain.vcpus[0], this.env);
-      this.clock.sync();
       // The console backend also runs when the guest notifies; this catches a guest that spins
       // on SCHEDOP_yield waiting for ring space, and host input that arrived meanwhile.
       this.pv.console?.service();

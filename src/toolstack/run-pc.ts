@@ -4,7 +4,8 @@
  * keyboard input and timers keep flowing; an idle guest sleeps for real until its next deadline.
  */
 import { readFileSync } from 'node:fs';
-import { PcMachine, type PcStatus } from '../machine/pc.js';
+import { PcMachine } from '../machine/pc.js';
+import { drive } from './drive.js';
 import { attachConsole } from '../host/node/console.js';
 import type { ClockMode } from '../machine/clock.js';
 
@@ -58,18 +59,11 @@ export async function runPc(o: RunOptions): Promise<number> {
   if (o.script) m.input(o.script);
   try {
     for (;;) {
-      if (detached) return EXIT_DETACHED;
-      if (o.timeoutMs && m.clock.now() > o.timeoutMs * 1e6) return EXIT_TIMEOUT;
-      const s: PcStatus = m.step(2_000_000);
+      const s = await drive(m, { timeoutMs: o.timeoutMs, detached: () => detached });
       switch (s.kind) {
-        case 'running':
-          await new Promise((r) => setImmediate(r));
-          break;
-        case 'idle':
-          await new Promise((r) => setTimeout(r, Math.max(0, Math.min(50, s.waitNs / 1e6))));
-          break;
-        case 'poweroff':
-          return EXIT_POWEROFF;
+        case 'poweroff': return EXIT_POWEROFF;
+        case 'detached': return EXIT_DETACHED;
+        case 'timeout': return EXIT_TIMEOUT;
         case 'reset':
           if (o.noReboot) return EXIT_REBOOT;
           m.reboot();
