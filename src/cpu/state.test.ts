@@ -33,3 +33,18 @@ test('restoring an unknown state version is refused with a clear error', () => {
   s.version = 99;
   assert.throws(() => restoreCpu(m.cpu, s as never), /version 99/);
 });
+
+test('a REPNE SCAS resumed part-way keeps its pre-instruction EFLAGS across save/restore', () => {
+  const m = new Flat32Machine({ ramBytes: 1 << 20 });
+  m.load(Uint8Array.from([0xf4]), 0x8000);
+  m.cpu.repResume = true;
+  m.cpu.repEip = 0x8000;
+  m.cpu.repFlags = 0x8d7;
+  const s = JSON.parse(JSON.stringify(saveCpu(m.cpu)));
+  const n = new Flat32Machine({ ramBytes: 1 << 20 });
+  restoreCpu(n.cpu, s);
+  assert.deepEqual([n.cpu.repResume, n.cpu.repEip, n.cpu.repFlags], [true, 0x8000, 0x8d7]);
+  m.cpu.repResume = false;
+  restoreCpu(n.cpu, JSON.parse(JSON.stringify(saveCpu(m.cpu))));
+  assert.equal(n.cpu.repResume, false);
+});

@@ -24,6 +24,8 @@ export interface CpuState {
   };
   a20: boolean;
   events: { intrLine: boolean; nmiPending: boolean; nmiBlocked: boolean; halted: boolean; inhibitIrq: boolean };
+  /** A REPE/REPNE CMPS/SCAS resumed part-way: its EIP and EFLAGS from before its first iteration. */
+  rep?: { eip: number; flags: number };
   icount: number;
   /** The x87 state, when the FPU provides a saved form. */
   fpu?: unknown;
@@ -58,6 +60,7 @@ export function saveCpu(c: Cpu): CpuState {
     },
     icount: c.icount,
   };
+  if (c.repResume) state.rep = { eip: c.repEip, flags: c.repFlags };
   if (fpu.save) state.fpu = fpu.save();
   return state;
 }
@@ -97,6 +100,9 @@ export function restoreCpu(c: Cpu, s: CpuState): void {
   c.nmiBlocked = s.events.nmiBlocked;
   c.halted = s.events.halted;
   c.inhibitIrq = s.events.inhibitIrq;
+  c.repResume = s.rep !== undefined;
+  c.repEip = s.rep?.eip ?? 0;
+  c.repFlags = s.rep?.flags ?? 0;
   c.icount = s.icount;
   const fpu = c.fpu as unknown as { restore?: (v: unknown) => void };
   if (s.fpu !== undefined && fpu.restore) fpu.restore(s.fpu);
