@@ -35,8 +35,17 @@ commands:
 export class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
+  // TSXEN_LOG=debug|info|warn|error picks how much of the log reaches stderr; by default warnings
+  // and errors (a guest probing MSRs or ports it may not have is info, not the user's problem).
+  const levels = ['debug', 'info', 'warn', 'error'];
+  const wanted = process.env.TSXEN_LOG ?? 'warn';
+  const threshold = levels.indexOf(wanted);
+  if (threshold < 0) {
+    process.stderr.write(`tsxen: TSXEN_LOG must be one of ${levels.join(', ')}, got '${wanted}'\n`);
+    return 2;
+  }
   setLogSink((level, topic, message) => {
-    if (level !== 'debug') process.stderr.write(`tsxen: ${topic}: ${message}\n`);
+    if (levels.indexOf(level) >= threshold) process.stderr.write(`tsxen: ${topic}: ${message}\n`);
   });
   const [cmd, ...rest] = argv;
   try {
