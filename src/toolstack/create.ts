@@ -2,7 +2,7 @@
  * `tsxen create [-c] FILE.cfg [KEY=VALUE ...] [FILE.cfg [KEY=VALUE ...] ...]`: builds one
  * domain per xl.cfg file (KEY=VALUE overrides apply to the file before them) and runs them all
  * in this process, as `xl create` would on a Xen host, linked by one XenStore and, per bridge
- * name, one virtual switch. `-c` puts the first domain's console on the terminal; the other
+ * name, one virtual switch with tsxen's host endpoint on it (ARP, ping, DHCP). `-c` puts the first domain's console on the terminal; the other
  * consoles go to stdout, each line prefixed with the domain's name.
  *
  * Each domain runs alone: a domain that crashes or misbehaves ends (or restarts, per its
@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { PvhMachine, type PvhStatus } from '../machine/pvh.js';
 import { XenHost } from '../machine/xen-host.js';
 import { VirtualSwitch } from '../net/switch.js';
+import { HostEndpoint } from '../net/host-endpoint/index.js';
 import { FileBlockStore } from '../host/node/file-block-store.js';
 import { nodeDecompress } from '../host/node/decompress.js';
 import { attachConsole } from '../host/node/console.js';
@@ -96,7 +97,11 @@ export async function create(args: string[]): Promise<number> {
   const switches = new Map<string, VirtualSwitch>();
   const switchFor = (bridge: string): VirtualSwitch => {
     let s = switches.get(bridge);
-    if (!s) switches.set(bridge, (s = new VirtualSwitch()));
+    if (!s) {
+      switches.set(bridge, (s = new VirtualSwitch()));
+      // tsxen's own endpoint on every bridge: ARP, ping and DHCP (10.0.2.0/24, gateway 10.0.2.2).
+      new HostEndpoint().attach(s);
+    }
     return s;
   };
   let detached = false;
