@@ -60,8 +60,16 @@ export class PhysicalMemory {
     if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0) {
       throw new Error(`MMIO region ${handler.name} must be page aligned`);
     }
-    this.regions.push({ base: base >>> 0, size, handler });
-    const idx = this.regions.length;
+    // Reuse a slot an unmapped region left (a guest remapping in a loop, e.g. toggling PAM
+    // shadowing, must not grow the table); indices above 16 bits would alias other regions.
+    let slot = this.regions.findIndex((r) => r.handler === DEAD);
+    if (slot < 0) {
+      if (this.regions.length >= 0xffff) throw new Error(`too many MMIO regions (mapping ${handler.name})`);
+      slot = this.regions.length;
+      this.regions.push({ base: 0, size: 0, handler: DEAD });
+    }
+    this.regions[slot] = { base: base >>> 0, size, handler };
+    const idx = slot + 1;
     for (let p = base >>> PAGE_SHIFT; p < (base >>> PAGE_SHIFT) + size / PAGE_SIZE; p++) this.pageRegion[p] = idx;
   }
 
