@@ -39,7 +39,7 @@ import { SystemControlPortA } from '../devices/sysctl/port92.js';
 import { LocalApic, LAPIC_DEFAULT_BASE } from '../devices/lapic/lapic.js';
 import { IoApic, IOAPIC_DEFAULT_BASE } from '../devices/ioapic/ioapic.js';
 import { PciBus, barMapper } from '../devices/pci/pci-bus.js';
-import { I440fxHostBridge } from '../devices/pci/i440fx.js';
+import { I440fxHostBridge, type I440fxOptions } from '../devices/pci/i440fx.js';
 import { Piix3IsaBridge } from '../devices/pci/piix3.js';
 import { Piix4PowerManagement, PIIX4_PM_IO_SIZE } from '../devices/pci/piix4-pm.js';
 import { AcpiPm, DEFAULT_S5_SLP_TYP } from '../devices/acpi-pm/acpi-pm.js';
@@ -82,6 +82,14 @@ export interface PcPlatformOptions {
   mmioChanged?: () => void;
   serialOutput: (byte: number) => void;
   debugOutput?: (byte: number) => void;
+  /**
+   * Firmware runs on this machine (HVM with a BIOS): leave every device in its power-up state
+   * instead of doing the BIOS's work (LAPIC virtual wire, PMBA), and skip the direct-boot ACPI
+   * tables. Default false (direct kernel boot).
+   */
+  firmware?: boolean;
+  /** Host bridge options (PAM/SMRAM hooks, subsystem IDs). */
+  hostBridge?: I440fxOptions;
 }
 
 /** Sources that drive an ISA IRQ line, wired-OR. */
@@ -140,7 +148,7 @@ export class PcPlatform {
       onPowerOff: () => o.onPowerOff('ACPI S5 (PM1a_CNT SLP_EN)'),
     });
 
-    this.hostBridge = new I440fxHostBridge();
+    this.hostBridge = new I440fxHostBridge(o.hostBridge);
     this.isaBridge = new Piix3IsaBridge({
       isaIrq: (irq, level) => this.driveIsa(irq, SRC_PIRQ, level),
       onReset: (hard) => o.onReset(`reset control register 0xcf9 (${hard ? 'hard' : 'soft'} reset)`),
@@ -166,7 +174,7 @@ export class PcPlatform {
     this.wirePorts();
     this.mapLapic(LAPIC_DEFAULT_BASE);
     o.mem.mapMmio(IOAPIC_DEFAULT_BASE, 0x1000, this.ioapic);
-    this.firmwareInit();
+    if (!o.firmware) this.firmwareInit();
   }
 
   /** What a BIOS leaves behind before an OS starts: APIC virtual wire mode, the PM block at 600h. */

@@ -55,11 +55,19 @@ export interface I440fxOptions {
   onPamChange?: (index: number, value: number) => void;
   /** The SMRAM register now holds `value`. */
   onSmramChange?: (value: number) => void;
+  /**
+   * Subsystem vendor/device IDs (2Ch/2Eh; 0 by default). QEMU's i440FX reports 1AF4h:1100h ("Qemu
+   * virtual machine"), which is how SeaBIOS recognises the platform it may use fw_cfg on.
+   */
+  subsystem?: { vendorId: number; id: number };
 }
 
 export class I440fxHostBridge extends PciFunction {
   constructor(private readonly opts: I440fxOptions = {}) {
-    super('i440fx', { vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x060000 });
+    super('i440fx', {
+      vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x060000,
+      subsystemVendorId: opts.subsystem?.vendorId, subsystemId: opts.subsystem?.id,
+    });
   }
 
   protected override resetConfig(): void {

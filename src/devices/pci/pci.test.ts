@@ -251,3 +251,11 @@ test('saved state round-trips; restore re-announces BARs, shadowing and the PM b
   assert.ok(b.piix3.drivesIsaIrq(11));
   assert.throws(() => b.bus.restore({ ...saved, version: 3 }));
 });
+
+test('i440FX: subsystem IDs are 0 by default and read-only when given (QEMU: 1AF4h:1100h)', () => {
+  assert.equal(new I440fxHostBridge().configRead(0x2c, 4), 0);
+  const h = new I440fxHostBridge({ subsystem: { vendorId: 0x1af4, id: 0x1100 } });
+  assert.equal(h.configRead(0x2c, 4) >>> 0, 0x11001af4);
+  h.configWrite(0x2c, 4, 0);
+  assert.equal(h.configRead(0x2c, 4) >>> 0, 0x11001af4);
+});
