@@ -12,6 +12,8 @@
  *   "etc/boot-fail-wait";
  * - the QEMU debug console at 402h (reads back E9h, as SeaBIOS's probe expects), plus the Bochs
  *   port E9h, both into `debugOutput`.
+ * - the PIIX3 IDE function at 00:01.1 (devices/ide) with `disks` as ATA hard disks, its bus
+ *   master DMA reaching RAM through the same guest-memory view as fw_cfg's DMA.
  *
  * Why a machine of its own rather than a mode of PcMachine: the two share the platform but differ
  * in everything around it (ROM mapping and shadowing, fw_cfg, the CPU's start state, what a reset
@@ -32,6 +34,7 @@ import {
   FW_CFG_SMBIOS_ENTRIES, FW_CFG_UUID, type FwCfgGuestMemory,
 } from '../devices/fw-cfg/fw-cfg.js';
 import { TSC_HZ } from './pc.js';
+import type { BlockStore } from '../pv/block/block-store.js';
 
 export interface HvmOptions {
   memoryMiB: number;
@@ -50,6 +53,12 @@ export interface HvmOptions {
   bootOrder?: string[];
   /** UUID bytes (16) for fw_cfg item 02h (default: zeros). */
   uuid?: Uint8Array;
+  /**
+   * IDE hard disks on the PIIX3's IDE function: primary master, primary slave, secondary master,
+   * secondary slave (at most 4; undefined leaves a position empty). The IDE function is always
+   * present, as on a PIIX3 board.
+   */
+  disks?: Array<BlockStore | undefined>;
 }
 
 export type HvmStatus =
@@ -83,6 +92,7 @@ export class HvmMachine {
   private crashReason: string | null = null;
 
   constructor(readonly opts: HvmOptions) {
+    if ((opts.disks?.length ?? 0) > 4) throw new Error(`at most 4 IDE disks, got ${opts.disks!.length}`);
     if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 16 || opts.memoryMiB > 2000) {
       throw new Error(`memory must be between 16 and 2000 MiB, got ${opts.memoryMiB}`);
     }
@@ -190,6 +200,8 @@ export class HvmMachine {
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
       firmware: true,
+      ideDisks: this.opts.disks ?? [],
+      ideDma: this.guestMemory(),
       hostBridge: {
         subsystem: QEMU_SUBSYSTEM,
         onPamChange: (index, value) => this.shadow.pamChanged(index, value),

@@ -21,7 +21,8 @@
  * 3F8h, POST 80h, debugcon E9h, PCI configuration mechanism #1 CF8h-CFFh (with the PIIX3's Reset
  * Control register at CF9h), the PIIX4 PM block at PMBA (600h, as "firmware" left it). MMIO: the
  * local APIC page (FEE00000h, movable through IA32_APIC_BASE) and the I/O APIC page (FEC00000h).
- * PCI 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4 power management.
+ * PCI 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4 power management, and
+ * with `ideDisks` 00:01.1 PIIX3 IDE (1F0h-1F7h/3F6h on IRQ 14, 170h-177h/376h on IRQ 15).
  */
 import { log, logOnce } from '../base/log.js';
 import type { IrqLine } from '../bus/irq.js';
@@ -43,6 +44,9 @@ import { I440fxHostBridge, type I440fxOptions } from '../devices/pci/i440fx.js';
 import { Piix3IsaBridge } from '../devices/pci/piix3.js';
 import { Piix4PowerManagement, PIIX4_PM_IO_SIZE } from '../devices/pci/piix4-pm.js';
 import { AcpiPm, DEFAULT_S5_SLP_TYP } from '../devices/acpi-pm/acpi-pm.js';
+import { IDE_LEGACY, Piix3Ide } from '../devices/ide/piix3-ide.js';
+import type { DmaMemory } from '../devices/ide/ide-channel.js';
+import type { BlockStore } from '../pv/block/block-store.js';
 import { buildAcpiTables, DEFAULT_PC_PM_BASE, type AcpiTables } from '../loader/acpi/tables.js';
 
 /** ISA IRQ of the ACPI SCI (FADT SCI_INT, a level override in the MADT). */
@@ -90,6 +94,14 @@ export interface PcPlatformOptions {
   firmware?: boolean;
   /** Host bridge options (PAM/SMRAM hooks, subsystem IDs). */
   hostBridge?: I440fxOptions;
+  /**
+   * Attach the PIIX3's IDE function (00:01.1, legacy channels at 1F0h/3F6h IRQ 14 and 170h/376h
+   * IRQ 15) with these disks: primary master, primary slave, secondary master, secondary slave
+   * (undefined = no drive). Absent: no IDE function (the direct-boot PC).
+   */
+  ideDisks?: Array<BlockStore | undefined>;
+  /** Guest memory for the IDE bus master (BAR 4, multiword DMA); absent: PIO only. */
+  ideDma?: DmaMemory;
 }
 
 /** Sources that drive an ISA IRQ line, wired-OR. */
@@ -110,6 +122,8 @@ export class PcPlatform {
   readonly isaBridge: Piix3IsaBridge;
   readonly pmFunction: Piix4PowerManagement;
   readonly acpiPm: AcpiPm;
+  /** The PIIX3 IDE function, when `ideDisks` was given. */
+  readonly ide: Piix3Ide | undefined;
   /** IA32_APIC_BASE, for the CPU's MSR file. */
   readonly apicBaseMsr: MsrHandler;
   /** Per ISA IRQ, the set of sources driving it high. */
@@ -161,6 +175,13 @@ export class PcPlatform {
     this.pci.attach(0, 0, this.hostBridge);
     this.pci.attach(1, 0, this.isaBridge);
     this.pci.attach(1, 3, this.pmFunction);
+    if (o.ideDisks) {
+      this.ide = new Piix3Ide({
+        disks: o.ideDisks, dma: o.ideDma,
+        irqs: [this.isaLine(IDE_LEGACY[0].irq), this.isaLine(IDE_LEGACY[1].irq)],
+      });
+      this.pci.attach(1, 1, this.ide);
+    }
 
     this.apicBaseMsr = {
       read: (index) => (index === MSR_APIC_BASE ? this.lapic.readApicBase() : null),
@@ -199,6 +220,12 @@ export class PcPlatform {
     p.register(0xcfc, 4, this.pci.dataPorts());
     // Port 0x80 is the POST-code port that Linux writes for I/O delays: accept silently.
     p.register(0x80, 1, sink('post'));
+    if (this.ide) {
+      this.ide.channels.forEach((ch, c) => {
+        p.register(IDE_LEGACY[c].command, 8, ch.commandBlock());
+        p.register(IDE_LEGACY[c].control, 1, ch.controlBlock());
+      });
+    }
     const dbg = this.o.debugOutput;
     p.register(0xe9, 1, { name: 'debugcon', ioRead: () => 0xe9, ioWrite: (_o, _s, v) => dbg?.(v & 0xff) });
   }
