@@ -5,6 +5,11 @@
  * decoded for. Writes to a physical page holding blocks (tracked in Cpu.codePage) drop the blocks
  * that overlap the written bytes; that is how self-modifying code stays correct.
  *
+ * An instruction may straddle a page boundary; the decoder then ends the block with it (only a
+ * block's first instruction may cross). Such a block is registered under both physical pages, so
+ * a write to either invalidates it, and each lookup checks that the second linear page still maps
+ * to the physical page it was decoded from.
+ *
  * This is the unit a JIT will later replace: a block with a compiled body runs that instead.
  */
 import type { Cpu } from './cpu.js';
@@ -19,8 +24,14 @@ export interface Block {
   insns: Insn[];
   eip0: number;
   phys: number;
-  /** Physical address just past the last byte. */
+  /** Physical address just past the last byte (on the first page). */
   physEnd: number;
+  /**
+   * When the block's instruction continues on the next linear page: the physical address where
+   * those bytes start (a page base) and just past them; -1 otherwise.
+   */
+  phys2: number;
+  phys2End: number;
   endEip: number;
   /** True if execution continues at endEip after the last instruction (it is not a branch). */
   fallthrough: boolean;
@@ -28,7 +39,7 @@ export interface Block {
   mode: number;
   /** False once invalidated by a write; a stale reference must not run again. */
   valid: boolean;
-  /** Whether the block is in the cache (instructions straddling pages are decoded each time). */
+  /** Whether the block is in the cache (false only for tests' throwaway decodes). */
   cached: boolean;
   /**
    * The blocks that last followed this one (two slots: taken and not-taken branch). Following a
@@ -69,23 +80,38 @@ export class BlockCache {
       }
     }
     let b = this.map.get(phys);
-    if (b === undefined || b.eip0 !== eip || b.mode !== mode) {
+    if (b === undefined || b.eip0 !== eip || b.mode !== mode || (b.phys2 >= 0 && !this.secondPageSame(b, lin))) {
       b = decodeBlock(c, eip, lin, phys, mode);
       this.decoded++;
       if (b.cached) this.insert(b);
     }
-    if (prev !== null && b.cached) {
+    // A page-straddling block is never linked: following a link would skip the check that its
+    // second page still maps where it did.
+    if (prev !== null && b.cached && b.phys2 < 0) {
       prev.succB = prev.succA;
       prev.succA = b;
     }
     return b;
   }
 
+  /** Whether the linear page after `lin`'s still maps to the physical page `b` was decoded from. */
+  private secondPageSame(b: Block, lin: number): boolean {
+    const c = this.c;
+    const lin2 = ((lin & -4096) + 0x1000) | 0;
+    const e = c.tlbR[lin2 >>> 12];
+    const p2 = (e & (TLB_VALID | TLB_NX)) === TLB_VALID ? e & -4096 : translate(c, lin2, 2, c.cpl === 3) & -4096;
+    return p2 === b.phys2;
+  }
+
   private insert(b: Block): void {
     const old = this.map.get(b.phys);
     if (old !== undefined) this.remove(old);
     this.map.set(b.phys, b);
-    const page = b.phys >>> 12;
+    this.register(b.phys >>> 12, b);
+    if (b.phys2 >= 0) this.register(b.phys2 >>> 12, b);
+  }
+
+  private register(page: number, b: Block): void {
     let list = this.byPage.get(page);
     if (list === undefined) {
       list = [];
@@ -95,10 +121,7 @@ export class BlockCache {
     this.c.codePage[page] = 1;
   }
 
-  private remove(b: Block): void {
-    b.valid = false;
-    if (this.map.get(b.phys) === b) this.map.delete(b.phys);
-    const page = b.phys >>> 12;
+  private unregister(page: number, b: Block): void {
     const list = this.byPage.get(page);
     if (list === undefined) return;
     const i = list.indexOf(b);
@@ -109,7 +132,14 @@ export class BlockCache {
     }
   }
 
-  /** A write of `size` bytes at physical `p` hit a code page: drop the overlapping blocks. */
+  private remove(b: Block): void {
+    b.valid = false;
+    if (this.map.get(b.phys) === b) this.map.delete(b.phys);
+    this.unregister(b.phys >>> 12, b);
+    if (b.phys2 >= 0) this.unregister(b.phys2 >>> 12, b);
+  }
+
+  /** A write of `size` bytes at physical `p` (within one page) hit a code page: drop the overlapping blocks. */
   invalidateWrite(p: number, size: number): void {
     const page = p >>> 12;
     const list = this.byPage.get(page);
@@ -118,14 +148,18 @@ export class BlockCache {
       return;
     }
     const end = p + size;
-    let hit = false;
     for (let i = list.length - 1; i >= 0; i--) {
       const b = list[i];
-      if (b.phys < end && p < b.physEnd) {
+      // (An invalid entry is the second listing of a block whose two pages are one frame.)
+      if (!b.valid || (b.phys < end && p < b.physEnd) || (b.phys2 >= 0 && b.phys2 < end && p < b.phys2End)) {
         b.valid = false;
         if (this.map.get(b.phys) === b) this.map.delete(b.phys);
         list.splice(i, 1);
-        hit = true;
+        // A straddling block is also listed under its other page.
+        if (b.phys2 >= 0) {
+          const other = (b.phys >>> 12 === page ? b.phys2 : b.phys) >>> 12;
+          if (other !== page) this.unregister(other, b);
+        }
       }
     }
     if (list.length === 0) {
@@ -135,7 +169,6 @@ export class BlockCache {
     // Known gap: if the running block itself was overwritten, its remaining decoded instructions
     // still run once (hardware would see new bytes after a jump). Linux patches code through
     // other mappings followed by a serialising jump, which this handles.
-    void hit;
   }
 
   clear(): void {

@@ -46,8 +46,11 @@ export const TLB_VALID = 1, TLB_NX = 2, TLB_GLOBAL = 4;
 
 export class Cpu {
   // ---- general state -------------------------------------------------------------------------
-  /** General registers by ModRM number (EAX..EDI); 16 slots so x86-64's R8-R15 fit later. */
-  readonly regs = new Int32Array(16);
+  /**
+   * General registers by ModRM number (EAX..EDI); 16 slots so x86-64's R8-R15 fit later, and a
+   * 17th (ZERO_REG) that is always 0, standing for an absent base or index in address formulas.
+   */
+  readonly regs = new Int32Array(17);
   eip = 0;
   /** EFLAGS, except that the bits in `lazy` are stale and must be computed from l*. */
   flags = FLAG_1;

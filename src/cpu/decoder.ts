@@ -7,7 +7,7 @@
  * size; the Insn fields already hold register numbers up to 15.
  */
 import type { Cpu } from './cpu.js';
-import { Insn, type EaFn } from './insn.js';
+import { Insn, ZERO_REG } from './insn.js';
 import type { Block } from './blocks.js';
 import { CS, DS, SS, VEC_GP } from './arch.js';
 import { translate } from './mmu.js';
@@ -127,7 +127,13 @@ export class Decoder {
     else if (mod === 1) disp = this.imm8s();
     else if (mod === 2) disp = this.imm16();
     i.seg = rm === 2 || rm === 3 || (rm === 6 && mod !== 0) ? SS : DS;
-    i.ea = ea16(rm, mod, disp);
+    // BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (or disp16), BX.
+    i.eaBase = EA16_BASE[rm];
+    i.eaIndex = EA16_INDEX[rm];
+    if (rm === 6 && mod === 0) i.eaBase = ZERO_REG;
+    i.eaScale = 0;
+    i.eaDisp = disp & 0xffff;
+    i.eaMask = 0xffff;
   }
 
   private ea32(i: Insn): void {
@@ -147,36 +153,17 @@ export class Decoder {
     if (mod === 1) disp = this.imm8s();
     else if (mod === 2 || base === -1) disp = this.imm32();
     i.seg = base === 4 || base === 5 ? SS : DS;
-    i.ea = ea32(base, index, scale, disp);
+    i.eaBase = base < 0 ? ZERO_REG : base;
+    i.eaIndex = index < 0 ? ZERO_REG : index;
+    i.eaScale = index < 0 ? 0 : scale;
+    i.eaDisp = disp;
+    i.eaMask = -1;
   }
 }
 
-// Effective-address closures, specialised by form so the common cases are one or two adds.
-function ea32(base: number, index: number, scale: number, disp: number): EaFn {
-  if (index < 0) {
-    if (base < 0) return () => disp;
-    if (disp === 0) return (c) => c.regs[base];
-    return (c) => (c.regs[base] + disp) | 0;
-  }
-  if (base < 0) return (c) => ((c.regs[index] << scale) + disp) | 0;
-  if (disp === 0) return (c) => (c.regs[base] + (c.regs[index] << scale)) | 0;
-  return (c) => (c.regs[base] + (c.regs[index] << scale) + disp) | 0;
-}
-
-/** 16-bit forms: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (or disp16), BX. */
-function ea16(rm: number, mod: number, disp: number): EaFn {
-  const d = disp & 0xffff;
-  switch (rm) {
-    case 0: return (c) => (c.regs[3] + c.regs[6] + d) & 0xffff;
-    case 1: return (c) => (c.regs[3] + c.regs[7] + d) & 0xffff;
-    case 2: return (c) => (c.regs[5] + c.regs[6] + d) & 0xffff;
-    case 3: return (c) => (c.regs[5] + c.regs[7] + d) & 0xffff;
-    case 4: return (c) => (c.regs[6] + d) & 0xffff;
-    case 5: return (c) => (c.regs[7] + d) & 0xffff;
-    case 6: return mod === 0 ? () => d : (c) => (c.regs[5] + d) & 0xffff;
-    default: return (c) => (c.regs[3] + d) & 0xffff;
-  }
-}
+const Z = ZERO_REG;
+const EA16_BASE = [3, 3, 5, 5, 6, 7, 5, 3];
+const EA16_INDEX = [6, 7, 6, 7, Z, Z, Z, Z];
 
 /**
  * LOCK is valid only on the read-modify-write instructions the SDM lists, with a memory
@@ -293,12 +280,14 @@ export function decodeBlock(c: Cpu, eip: number, lin: number, phys: number, mode
     insns,
     eip0: eip,
     phys,
-    physEnd: phys + d.pos,
+    physEnd: d.crossed ? (phys & -4096) + 0x1000 : phys + d.pos,
+    phys2: d.crossed ? d.nextPagePhys : -1,
+    phys2End: d.crossed ? d.nextPagePhys + ((lin & 0xfff) + d.pos - 0x1000) : -1,
     endEip,
     fallthrough,
     mode,
     valid: true,
-    cached: !d.crossed,
+    cached: true,
     succA: null,
     succB: null,
     runs: 0,

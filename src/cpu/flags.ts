@@ -3,8 +3,8 @@
  * operand size, operands and result, and marks which flags are "lazy". A flag is computed only when
  * something reads it (Jcc, PUSHF, ADC...). Most results are overwritten before anyone looks.
  *
- * Only ADD-like, SUB-like and logic operations are lazy. Everything with a more complex flag rule
- * (ADC/SBB, shifts, rotates, multiplies, BCD) computes its flags eagerly through `setFlags`.
+ * ADD/SUB/logic, ADC/SBB, SHL/SHR/SAR by a non-zero count and MUL/IMUL are lazy. Everything with
+ * a more complex flag rule (rotates, BCD, ...) computes its flags eagerly through `setFlags`.
  */
 import type { Cpu } from './cpu.js';
 import { ARITH_FLAGS, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './arch.js';
@@ -12,11 +12,19 @@ import { ARITH_FLAGS, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } fro
 export const enum LazyOp {
   Add = 0,
   Sub = 1,
-  Logic = 2,
+  /**
+   * ADC/SBB: la, lb = operands, lr = result including the carry in, which is recovered as
+   * (lr - la - lb) & 1 (ADC) or (la - lb - lr) & 1 (SBB), so it needs no field of its own.
+   */
+  Adc = 2,
+  Sbb = 3,
+  Logic = 4,
   /** Shifts by a non-zero count: la = operand, lb = count, lr = result. AF reads as 0. */
-  Shl = 3,
-  Shr = 4,
-  Sar = 5,
+  Shl = 5,
+  Shr = 6,
+  Sar = 7,
+  /** MUL/IMUL: la = 1 if the product overflowed the destination (CF = OF = la), lr = low part. */
+  Mul = 8,
 }
 
 /** PF is set when the low byte of the result has an even number of 1 bits. */
@@ -36,6 +44,24 @@ export function lazyCF(c: Cpu): number {
   switch (c.lop) {
     case LazyOp.Add: return (c.lr & m) >>> 0 < (c.la & m) >>> 0 ? 1 : 0;
     case LazyOp.Sub: return (c.la & m) >>> 0 < (c.lb & m) >>> 0 ? 1 : 0;
+    case LazyOp.Logic: return 0;
+    default: return lazyCFOther(c);
+  }
+}
+
+/** CF of the less common lazy operations (kept out of line so lazyCF stays small enough to inline). */
+function lazyCFOther(c: Cpu): number {
+  const m = c.lmask;
+  switch (c.lop) {
+    case LazyOp.Adc:
+      return ((c.lr - c.la - c.lb) & 1) !== 0
+        ? ((c.lr & m) >>> 0 <= (c.la & m) >>> 0 ? 1 : 0)
+        : ((c.lr & m) >>> 0 < (c.la & m) >>> 0 ? 1 : 0);
+    case LazyOp.Sbb:
+      return ((c.la - c.lb - c.lr) & 1) !== 0
+        ? ((c.la & m) >>> 0 <= (c.lb & m) >>> 0 ? 1 : 0)
+        : ((c.la & m) >>> 0 < (c.lb & m) >>> 0 ? 1 : 0);
+    case LazyOp.Mul: return c.la;
     case LazyOp.Shl: return c.lbits === 32 ? (c.la >>> (32 - c.lb)) & 1 : ((c.la << c.lb) >>> c.lbits) & 1;
     case LazyOp.Shr: return (c.la >>> (c.lb - 1)) & 1;
     case LazyOp.Sar: return (c.la >> Math.min(c.lb - 1, 31)) & 1;
@@ -46,8 +72,11 @@ export function lazyCF(c: Cpu): number {
 export function lazyOF(c: Cpu): number {
   const sh = c.lbits - 1;
   switch (c.lop) {
-    case LazyOp.Add: return (((c.la ^ c.lr) & (c.lb ^ c.lr)) >>> sh) & 1;
-    case LazyOp.Sub: return (((c.la ^ c.lb) & (c.la ^ c.lr)) >>> sh) & 1;
+    case LazyOp.Add:
+    case LazyOp.Adc: return (((c.la ^ c.lr) & (c.lb ^ c.lr)) >>> sh) & 1;
+    case LazyOp.Sub:
+    case LazyOp.Sbb: return (((c.la ^ c.lb) & (c.la ^ c.lr)) >>> sh) & 1;
+    case LazyOp.Mul: return c.la;
     // Shifts: defined for a count of 1; larger counts give the same formula (SDM: undefined).
     case LazyOp.Shl: return ((c.lr >>> sh) & 1) ^ lazyCF(c);
     case LazyOp.Shr: return c.lb === 1 ? (c.la >>> sh) & 1 : 0;

@@ -5,11 +5,11 @@
  */
 import type { Cpu } from './cpu.js';
 
-export type Handler = (c: Cpu, i: Insn) => void;
-/** Computes a memory operand's offset (before segmentation) from the current registers. */
-export type EaFn = (c: Cpu) => number;
+/** Index of a register slot that is always zero (an absent base or index register). */
+export const ZERO_REG = 16;
 
-const noEa: EaFn = () => 0;
+export type Handler = (c: Cpu, i: Insn) => void;
+
 const noop: Handler = () => {};
 
 export class Insn {
@@ -29,7 +29,16 @@ export class Insn {
   seg = 3;
   /** Segment override prefix, or -1. */
   segOverride = -1;
-  ea: EaFn = noEa;
+  /**
+   * Memory operand: offset = (regs[eaBase] + (regs[eaIndex] << eaScale) + eaDisp) & eaMask, where
+   * an absent base or index names ZERO_REG (always 0) and eaMask is 0xFFFF for 16-bit addressing.
+   * A plain formula instead of a per-form closure keeps every handler's EA computation inline.
+   */
+  eaBase = ZERO_REG;
+  eaIndex = ZERO_REG;
+  eaScale = 0;
+  eaDisp = 0;
+  eaMask = -1;
   imm = 0;
   imm2 = 0;
   /** 0 = none, 1 = REP/REPE (F3), 2 = REPNE (F2). */
@@ -37,4 +46,10 @@ export class Insn {
   lock = false;
   /** Absolute branch target for relative jumps and calls (already wrapped to operand size). */
   target = 0;
+}
+
+/** A memory operand's offset (before segmentation) from the current registers. */
+export function ea(c: Cpu, i: Insn): number {
+  const r = c.regs;
+  return (r[i.eaBase] + (r[i.eaIndex] << i.eaScale) + i.eaDisp) & i.eaMask;
 }

@@ -39,7 +39,7 @@ export function saveCpu(c: Cpu): CpuState {
   const fpu = c.fpu as unknown as { save?: () => unknown };
   const state: CpuState = {
     version: 1,
-    regs: Array.from(c.regs),
+    regs: Array.from(c.regs.subarray(0, 16)),
     eip: c.eip,
     eflags: c.flags,
     seg,

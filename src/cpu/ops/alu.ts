@@ -7,7 +7,7 @@
  * and by register vs memory operand so the common path has no further branches.
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Insn } from '../insn.js';
 import { ARITH_FLAGS, FLAG_AF, FLAG_CF, FLAG_OF, VEC_DE } from '../arch.js';
 import { getCF, lazyCF, LazyOp, setFlags, setLazy, setLazyKeepCF, szp } from '../flags.js';
 import { checkLock, def, def0f } from './table.js';
@@ -29,25 +29,15 @@ export function alu(c: Cpu, kind: number, bits: number, a: number, b: number): n
       r = a | b;
       setLazy(c, LazyOp.Logic, bits, a, b, r);
       return r;
-    case ADC: {
-      const cf = getCF(c);
-      r = a + b + cf;
-      const m = bits === 32 ? 0xffffffff : (1 << bits) - 1;
-      // Unsigned sum: `& m` alone leaves 32-bit operands signed.
-      const carry = ((a & m) >>> 0) + ((b & m) >>> 0) + cf > m ? FLAG_CF : 0;
-      const of = (((a ^ r) & (b ^ r)) >>> (bits - 1)) & 1 ? FLAG_OF : 0;
-      setFlags(c, ALL, carry | of | ((a ^ b ^ r) & FLAG_AF) | szp(bits, r));
+    case ADC:
+      // Lazy too: flags.ts recovers the carry in from the operands and the result.
+      r = (a + b + getCF(c)) | 0;
+      setLazy(c, LazyOp.Adc, bits, a, b, r);
       return r;
-    }
-    case SBB: {
-      const cf = getCF(c);
-      r = a - b - cf;
-      const m = bits === 32 ? 0xffffffff : (1 << bits) - 1;
-      const borrow = (a & m) >>> 0 < ((b & m) >>> 0) + cf ? FLAG_CF : 0;
-      const of = (((a ^ b) & (a ^ r)) >>> (bits - 1)) & 1 ? FLAG_OF : 0;
-      setFlags(c, ALL, borrow | of | ((a ^ b ^ r) & FLAG_AF) | szp(bits, r));
+    case SBB:
+      r = (a - b - getCF(c)) | 0;
+      setLazy(c, LazyOp.Sbb, bits, a, b, r);
       return r;
-    }
     case AND:
       r = a & b;
       setLazy(c, LazyOp.Logic, bits, a, b, r);
@@ -73,10 +63,10 @@ function EbGb_r(c: Cpu, i: Insn): void {
 }
 function EbGb_m(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 8, c.read8(i.seg, i.ea(c)), getR8(c, i.reg));
+    alu(c, CMP, 8, c.read8(i.seg, ea(c, i)), getR8(c, i.reg));
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 1);
+  const lin = c.linRmw(i.seg, ea(c, i), 1);
   c.wr8(lin, alu(c, i.imm2, 8, c.rd8(lin), getR8(c, i.reg)));
 }
 function EvGv_r32(c: Cpu, i: Insn): void {
@@ -85,10 +75,10 @@ function EvGv_r32(c: Cpu, i: Insn): void {
 }
 function EvGv_m32(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 32, c.read32(i.seg, i.ea(c)), c.regs[i.reg]);
+    alu(c, CMP, 32, c.read32(i.seg, ea(c, i)), c.regs[i.reg]);
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, ea(c, i), 4);
   c.wr32(lin, alu(c, i.imm2, 32, c.rd32(lin), c.regs[i.reg]));
 }
 function EvGv_r16(c: Cpu, i: Insn): void {
@@ -97,10 +87,10 @@ function EvGv_r16(c: Cpu, i: Insn): void {
 }
 function EvGv_m16(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 16, c.read16(i.seg, i.ea(c)), c.regs[i.reg] & 0xffff);
+    alu(c, CMP, 16, c.read16(i.seg, ea(c, i)), c.regs[i.reg] & 0xffff);
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 2);
+  const lin = c.linRmw(i.seg, ea(c, i), 2);
   c.wr16(lin, alu(c, i.imm2, 16, c.rd16(lin), c.regs[i.reg] & 0xffff));
 }
 function GbEb_r(c: Cpu, i: Insn): void {
@@ -108,7 +98,7 @@ function GbEb_r(c: Cpu, i: Insn): void {
   if (i.imm2 !== CMP) setR8(c, i.reg, r);
 }
 function GbEb_m(c: Cpu, i: Insn): void {
-  const r = alu(c, i.imm2, 8, getR8(c, i.reg), c.read8(i.seg, i.ea(c)));
+  const r = alu(c, i.imm2, 8, getR8(c, i.reg), c.read8(i.seg, ea(c, i)));
   if (i.imm2 !== CMP) setR8(c, i.reg, r);
 }
 function GvEv_r32(c: Cpu, i: Insn): void {
@@ -116,7 +106,7 @@ function GvEv_r32(c: Cpu, i: Insn): void {
   if (i.imm2 !== CMP) c.regs[i.reg] = r;
 }
 function GvEv_m32(c: Cpu, i: Insn): void {
-  const r = alu(c, i.imm2, 32, c.regs[i.reg], c.read32(i.seg, i.ea(c)));
+  const r = alu(c, i.imm2, 32, c.regs[i.reg], c.read32(i.seg, ea(c, i)));
   if (i.imm2 !== CMP) c.regs[i.reg] = r;
 }
 function GvEv_r16(c: Cpu, i: Insn): void {
@@ -124,7 +114,7 @@ function GvEv_r16(c: Cpu, i: Insn): void {
   if (i.imm2 !== CMP) c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (r & 0xffff);
 }
 function GvEv_m16(c: Cpu, i: Insn): void {
-  const r = alu(c, i.imm2, 16, c.regs[i.reg] & 0xffff, c.read16(i.seg, i.ea(c)));
+  const r = alu(c, i.imm2, 16, c.regs[i.reg] & 0xffff, c.read16(i.seg, ea(c, i)));
   if (i.imm2 !== CMP) c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (r & 0xffff);
 }
 
@@ -135,10 +125,10 @@ function EbI_r(c: Cpu, i: Insn): void {
 }
 function EbI_m(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 8, c.read8(i.seg, i.ea(c)), i.imm);
+    alu(c, CMP, 8, c.read8(i.seg, ea(c, i)), i.imm);
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 1);
+  const lin = c.linRmw(i.seg, ea(c, i), 1);
   c.wr8(lin, alu(c, i.imm2, 8, c.rd8(lin), i.imm));
 }
 function EvI_r32(c: Cpu, i: Insn): void {
@@ -147,10 +137,10 @@ function EvI_r32(c: Cpu, i: Insn): void {
 }
 function EvI_m32(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 32, c.read32(i.seg, i.ea(c)), i.imm);
+    alu(c, CMP, 32, c.read32(i.seg, ea(c, i)), i.imm);
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 4);
+  const lin = c.linRmw(i.seg, ea(c, i), 4);
   c.wr32(lin, alu(c, i.imm2, 32, c.rd32(lin), i.imm));
 }
 function EvI_r16(c: Cpu, i: Insn): void {
@@ -159,10 +149,10 @@ function EvI_r16(c: Cpu, i: Insn): void {
 }
 function EvI_m16(c: Cpu, i: Insn): void {
   if (i.imm2 === CMP) {
-    alu(c, CMP, 16, c.read16(i.seg, i.ea(c)), i.imm);
+    alu(c, CMP, 16, c.read16(i.seg, ea(c, i)), i.imm);
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), 2);
+  const lin = c.linRmw(i.seg, ea(c, i), 2);
   c.wr16(lin, alu(c, i.imm2, 16, c.rd16(lin), i.imm));
 }
 
@@ -237,7 +227,7 @@ def(0x84, (d, i) => {
   d.modrm(i);
   i.exec = i.mod === 3
     ? (c, i) => test8(c, getR8(c, i.rm), getR8(c, i.reg))
-    : (c, i) => test8(c, c.read8(i.seg, i.ea(c)), getR8(c, i.reg));
+    : (c, i) => test8(c, c.read8(i.seg, ea(c, i)), getR8(c, i.reg));
   checkLock(i, false);
 });
 def(0x85, (d, i) => {
@@ -245,11 +235,11 @@ def(0x85, (d, i) => {
   if (i.o32) {
     i.exec = i.mod === 3
       ? (c, i) => setLazy(c, LazyOp.Logic, 32, 0, 0, c.regs[i.rm] & c.regs[i.reg])
-      : (c, i) => setLazy(c, LazyOp.Logic, 32, 0, 0, c.read32(i.seg, i.ea(c)) & c.regs[i.reg]);
+      : (c, i) => setLazy(c, LazyOp.Logic, 32, 0, 0, c.read32(i.seg, ea(c, i)) & c.regs[i.reg]);
   } else {
     i.exec = i.mod === 3
       ? (c, i) => setLazy(c, LazyOp.Logic, 16, 0, 0, c.regs[i.rm] & c.regs[i.reg] & 0xffff)
-      : (c, i) => setLazy(c, LazyOp.Logic, 16, 0, 0, c.read16(i.seg, i.ea(c)) & c.regs[i.reg] & 0xffff);
+      : (c, i) => setLazy(c, LazyOp.Logic, 16, 0, 0, c.read16(i.seg, ea(c, i)) & c.regs[i.reg] & 0xffff);
   }
   checkLock(i, false);
 });
@@ -338,7 +328,7 @@ export function incDecRm(c: Cpu, i: Insn, bits: number, dir: number): void {
     }
     return;
   }
-  const lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
+  const lin = c.linRmw(i.seg, ea(c, i), bits >> 3);
   if (bits === 8) {
     const a = c.rd8(lin);
     c.wr8(lin, a + dir);
@@ -362,9 +352,9 @@ export function readRm(c: Cpu, i: Insn, bits: number): number {
     if (bits === 16) return c.regs[i.rm] & 0xffff;
     return c.regs[i.rm];
   }
-  if (bits === 8) return c.read8(i.seg, i.ea(c));
-  if (bits === 16) return c.read16(i.seg, i.ea(c));
-  return c.read32(i.seg, i.ea(c));
+  if (bits === 8) return c.read8(i.seg, ea(c, i));
+  if (bits === 16) return c.read16(i.seg, ea(c, i));
+  return c.read32(i.seg, ea(c, i));
 }
 
 /** Writes an r/m operand after a read-modify-write, with the write checks of the segment. */
@@ -375,9 +365,9 @@ export function writeRm(c: Cpu, i: Insn, bits: number, v: number): void {
     else c.regs[i.rm] = v;
     return;
   }
-  if (bits === 8) c.write8(i.seg, i.ea(c), v);
-  else if (bits === 16) c.write16(i.seg, i.ea(c), v);
-  else c.write32(i.seg, i.ea(c), v);
+  if (bits === 8) c.write8(i.seg, ea(c, i), v);
+  else if (bits === 16) c.write16(i.seg, ea(c, i), v);
+  else c.write32(i.seg, ea(c, i), v);
 }
 
 function group3(c: Cpu, i: Insn): void {
@@ -391,12 +381,12 @@ function group3(c: Cpu, i: Insn): void {
     }
     case 2: {
       // NOT: no flags. Check writability before reading so a fault leaves nothing half-done.
-      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), bits >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, ea(c, i), bits >> 3);
       writeRm(c, i, bits, ~readRm(c, i, bits));
       return;
     }
     case 3: {
-      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), bits >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, ea(c, i), bits >> 3);
       const a = readRm(c, i, bits);
       const r = -a | 0;
       writeRm(c, i, bits, r);
@@ -411,8 +401,15 @@ function group3(c: Cpu, i: Insn): void {
 }
 
 function mulFlags(c: Cpu, bits: number, overflow: boolean, low: number): void {
-  // CF=OF=overflow; SF/ZF/PF/AF are undefined: we set them from the low half as P6 does for SF/ZF/PF.
-  setFlags(c, ALL, (overflow ? FLAG_CF | FLAG_OF : 0) | szp(bits, low));
+  // CF=OF=overflow; SF/ZF/PF/AF are undefined: we set them from the low half as P6 does for SF/ZF/PF
+  // (AF reads as 0). Recorded lazily: the multiply does not pay for materialising earlier flags.
+  c.lop = LazyOp.Mul;
+  c.lbits = bits;
+  c.lmask = bits === 32 ? -1 : (1 << bits) - 1;
+  c.la = overflow ? 1 : 0;
+  c.lb = 0;
+  c.lr = low | 0;
+  c.lazy = ARITH_FLAGS;
 }
 
 function mul(c: Cpu, bits: number, b: number): void {
@@ -482,8 +479,9 @@ function imulTrunc(c: Cpu, bits: number, a: number, b: number): number {
     return p & 0xffff;
   }
   const lo = Math.imul(a, b);
-  const hi = mulHighS32(a, b);
-  mulFlags(c, 32, hi !== lo >> 31, lo);
+  // The product fits in 32 bits exactly when the double product (exact below 2^53, and far
+  // outside the int32 range above it) equals the truncated one.
+  mulFlags(c, 32, (a | 0) * (b | 0) !== lo, lo);
   return lo;
 }
 
@@ -580,26 +578,34 @@ def(0xf7, (d, i) => {
 });
 
 // ---- IMUL r, r/m (0F AF); IMUL r, r/m, imm (69, 6B) -------------------------------------------
+function imulR32(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = imulTrunc(c, 32, c.regs[i.reg], c.regs[i.rm]);
+}
+function imulM32(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = imulTrunc(c, 32, c.regs[i.reg], c.read32(i.seg, ea(c, i)));
+}
+function imul16(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | imulTrunc(c, 16, c.regs[i.reg], readRm(c, i, 16));
+}
 def0f(0xaf, (d, i) => {
   d.modrm(i);
-  const bits = i.o32 ? 32 : 16;
-  i.exec = (c, i) => {
-    const v = imulTrunc(c, bits, c.regs[i.reg], readRm(c, i, bits));
-    if (bits === 32) c.regs[i.reg] = v;
-    else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
-  };
+  i.exec = i.o32 ? (i.mod === 3 ? imulR32 : imulM32) : imul16;
   checkLock(i, false);
 });
+function imul3R32(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = imulTrunc(c, 32, c.regs[i.rm], i.imm);
+}
+function imul3M32(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = imulTrunc(c, 32, c.read32(i.seg, ea(c, i)), i.imm);
+}
+function imul3_16(c: Cpu, i: Insn): void {
+  c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | imulTrunc(c, 16, readRm(c, i, 16), i.imm);
+}
 function imul3(immSigned8: boolean) {
   return (d: import('../decoder.js').Decoder, i: Insn) => {
     d.modrm(i);
-    const bits = i.o32 ? 32 : 16;
     i.imm = immSigned8 ? d.imm8s() : d.immV();
-    i.exec = (c, i) => {
-      const v = imulTrunc(c, bits, readRm(c, i, bits), i.imm);
-      if (bits === 32) c.regs[i.reg] = v;
-      else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
-    };
+    i.exec = i.o32 ? (i.mod === 3 ? imul3R32 : imul3M32) : imul3_16;
     checkLock(i, false);
   };
 }

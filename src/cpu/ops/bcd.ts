@@ -3,6 +3,7 @@
  * (undocumented D6, present on P6), BOUND (62), INT1/ICEBP (F1).
  */
 import type { Cpu } from '../cpu.js';
+import { ea } from '../insn.js';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, VEC_BR, VEC_DB, VEC_DE } from '../arch.js';
 import { getAF, getCF, setFlags, szp } from '../flags.js';
 import { checkLock, def, udHandler } from './table.js';
@@ -102,7 +103,7 @@ def(0x62, (d, i) => {
     return;
   }
   i.exec = (c, i) => {
-    const off = i.ea(c);
+    const off = ea(c, i);
     const size = i.o32 ? 4 : 2;
     const next = i.a32 ? (off + size) | 0 : (off + size) & 0xffff;
     // The lower bound is read and checked before the upper one is read (measured: an index below

@@ -5,7 +5,7 @@
  * leave the destination unchanged for a zero source, as Intel and AMD hardware do.
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Insn } from '../insn.js';
 import type { Decoder } from '../decoder.js';
 import { FLAG_CF, FLAG_ZF } from '../arch.js';
 import { setFlags } from '../flags.js';
@@ -26,7 +26,7 @@ function bitOp(c: Cpu, i: Insn, op: number, bits: number, bitOffset: number, fro
     return;
   }
   // Memory: a register offset is signed and may address other words; an immediate stays inside.
-  let off = i.ea(c);
+  let off = ea(c, i);
   let bit: number;
   if (fromReg) {
     const sOff = bits === 16 ? (bitOffset << 16) >> 16 : bitOffset | 0;

@@ -4,7 +4,7 @@
  * PUSHF/POPF, and group 5 (FF).
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Insn } from '../insn.js';
 import type { Decoder } from '../decoder.js';
 import {
   CS, FLAG_ZF, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, SS, VEC_BP, VEC_GP, VEC_OF,
@@ -81,19 +81,19 @@ def(0xe9, (d, i) => {
   i.exec = jmpRel;
   d.branch();
 });
+function callRel32(c: Cpu, i: Insn): void {
+  if (i.target >>> 0 > c.segLimit[CS] && c.protectedMode) c.fault(VEC_GP, 0);
+  c.push32(i.next);
+  c.eip = i.target;
+}
+function callRel16(c: Cpu, i: Insn): void {
+  if (i.target >>> 0 > c.segLimit[CS] && c.protectedMode) c.fault(VEC_GP, 0);
+  c.push16(i.next);
+  c.eip = i.target;
+}
 def(0xe8, (d, i) => {
   i.target = d.relTarget(d.o32 ? d.imm32() : (d.imm16() << 16) >> 16);
-  i.exec = i.o32
-    ? (c, i) => {
-        if (i.target >>> 0 > c.segLimit[CS] && c.protectedMode) c.fault(VEC_GP, 0);
-        c.push32(i.next);
-        c.eip = i.target;
-      }
-    : (c, i) => {
-        if (i.target >>> 0 > c.segLimit[CS] && c.protectedMode) c.fault(VEC_GP, 0);
-        c.push16(i.next);
-        c.eip = i.target;
-      };
+  i.exec = i.o32 ? callRel32 : callRel16;
   d.branch();
 });
 function retNear(c: Cpu, i: Insn): void {
@@ -248,23 +248,26 @@ def(0xc9, (d, i) => {
 });
 
 // ---- PUSH / POP ---------------------------------------------------------------------------------------
+// Top-level handlers, one function object each, rather than closures made per decoded instruction.
+// PUSH ESP pushes the value before the decrement.
+const pushR32 = (c: Cpu, i: Insn): void => c.push32(c.regs[i.reg]);
+const pushR16 = (c: Cpu, i: Insn): void => c.push16(c.regs[i.reg]);
+const popR32 = (c: Cpu, i: Insn): void => {
+  const v = c.pop32();
+  c.regs[i.reg] = v;
+};
+const popR16 = (c: Cpu, i: Insn): void => {
+  const v = c.pop16();
+  c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
+};
 for (let r = 0; r < 8; r++) {
   def(0x50 + r, (d, i) => {
     i.reg = r;
-    // PUSH ESP pushes the value before the decrement.
-    i.exec = i.o32 ? (c, i) => c.push32(c.regs[i.reg]) : (c, i) => c.push16(c.regs[i.reg]);
+    i.exec = i.o32 ? pushR32 : pushR16;
   });
   def(0x58 + r, (d, i) => {
     i.reg = r;
-    i.exec = i.o32
-      ? (c, i) => {
-          const v = c.pop32();
-          c.regs[i.reg] = v;
-        }
-      : (c, i) => {
-          const v = c.pop16();
-          c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
-        };
+    i.exec = i.o32 ? popR32 : popR16;
   });
 }
 def(0x68, (d, i) => {
@@ -295,8 +298,8 @@ def(0x8f, (d, i) => {
     const oldSp = c.regs[4];
     c.adjustSp(unit);
     try {
-      if (i.o32) c.write32(i.seg, i.ea(c), v);
-      else c.write16(i.seg, i.ea(c), v);
+      if (i.o32) c.write32(i.seg, ea(c, i), v);
+      else c.write16(i.seg, ea(c, i), v);
     } catch (e) {
       c.regs[4] = oldSp;
       throw e;
@@ -460,7 +463,7 @@ def(0xff, (d, i) => {
         return;
       }
       i.exec = (c, i) => {
-        const off = i.ea(c);
+        const off = ea(c, i);
         const target = bits === 32 ? c.read32(i.seg, off) : c.read16(i.seg, off);
         const sel = c.read16(i.seg, (off + (bits >> 3)) | 0);
         if (i.reg === 3) farCall(c, sel, target, i.o32, i.next);

@@ -3,7 +3,7 @@
  * CMOVcc, SETcc, BSWAP, XLAT, CMPXCHG, XADD, CMPXCHG8B, LAHF/SAHF, NOP/PAUSE.
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Handler, type Insn } from '../insn.js';
 import { FLAG_AF, FLAG_CF, FLAG_PF, FLAG_SF, FLAG_ZF, SS, VEC_UD } from '../arch.js';
 import { LazyOp, setFlags, setLazy, testCC } from '../flags.js';
 import { checkLock, def, def0f, udHandler } from './table.js';
@@ -12,44 +12,40 @@ import { readRm, writeRm, alu } from './alu.js';
 import { loadDataSeg } from '../segments.js';
 
 // ---- MOV ------------------------------------------------------------------------------------------
+// Top-level handlers (not closures made per decoded instruction), so each is one function
+// object that call sites and the block compiler see again and again.
+const movEbGbR = (c: Cpu, i: Insn): void => setR8(c, i.rm, getR8(c, i.reg));
+const movEbGbM = (c: Cpu, i: Insn): void => c.write8(i.seg, ea(c, i), getR8(c, i.reg));
+const movEdGdR = (c: Cpu, i: Insn): void => { c.regs[i.rm] = c.regs[i.reg]; };
+const movEdGdM = (c: Cpu, i: Insn): void => c.write32(i.seg, ea(c, i), c.regs[i.reg]);
+const movEwGwR = (c: Cpu, i: Insn): void => { c.regs[i.rm] = (c.regs[i.rm] & ~0xffff) | (c.regs[i.reg] & 0xffff); };
+const movEwGwM = (c: Cpu, i: Insn): void => c.write16(i.seg, ea(c, i), c.regs[i.reg]);
+const movGbEbR = (c: Cpu, i: Insn): void => setR8(c, i.reg, getR8(c, i.rm));
+const movGbEbM = (c: Cpu, i: Insn): void => setR8(c, i.reg, c.read8(i.seg, ea(c, i)));
+const movGdEdR = (c: Cpu, i: Insn): void => { c.regs[i.reg] = c.regs[i.rm]; };
+const movGdEdM = (c: Cpu, i: Insn): void => { c.regs[i.reg] = c.read32(i.seg, ea(c, i)); };
+const movGwEwR = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (c.regs[i.rm] & 0xffff); };
+const movGwEwM = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | c.read16(i.seg, ea(c, i)); };
 def(0x88, (d, i) => {
   d.modrm(i);
-  i.exec = i.mod === 3
-    ? (c, i) => setR8(c, i.rm, getR8(c, i.reg))
-    : (c, i) => c.write8(i.seg, i.ea(c), getR8(c, i.reg));
+  i.exec = i.mod === 3 ? movEbGbR : movEbGbM;
   checkLock(i, false);
 });
 def(0x89, (d, i) => {
   d.modrm(i);
-  if (i.o32) {
-    i.exec = i.mod === 3
-      ? (c, i) => { c.regs[i.rm] = c.regs[i.reg]; }
-      : (c, i) => c.write32(i.seg, i.ea(c), c.regs[i.reg]);
-  } else {
-    i.exec = i.mod === 3
-      ? (c, i) => { c.regs[i.rm] = (c.regs[i.rm] & ~0xffff) | (c.regs[i.reg] & 0xffff); }
-      : (c, i) => c.write16(i.seg, i.ea(c), c.regs[i.reg]);
-  }
+  if (i.o32) i.exec = i.mod === 3 ? movEdGdR : movEdGdM;
+  else i.exec = i.mod === 3 ? movEwGwR : movEwGwM;
   checkLock(i, false);
 });
 def(0x8a, (d, i) => {
   d.modrm(i);
-  i.exec = i.mod === 3
-    ? (c, i) => setR8(c, i.reg, getR8(c, i.rm))
-    : (c, i) => setR8(c, i.reg, c.read8(i.seg, i.ea(c)));
+  i.exec = i.mod === 3 ? movGbEbR : movGbEbM;
   checkLock(i, false);
 });
 def(0x8b, (d, i) => {
   d.modrm(i);
-  if (i.o32) {
-    i.exec = i.mod === 3
-      ? (c, i) => { c.regs[i.reg] = c.regs[i.rm]; }
-      : (c, i) => { c.regs[i.reg] = c.read32(i.seg, i.ea(c)); };
-  } else {
-    i.exec = i.mod === 3
-      ? (c, i) => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (c.regs[i.rm] & 0xffff); }
-      : (c, i) => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | c.read16(i.seg, i.ea(c)); };
-  }
+  if (i.o32) i.exec = i.mod === 3 ? movGdEdR : movGdEdM;
+  else i.exec = i.mod === 3 ? movGwEwR : movGwEwM;
   checkLock(i, false);
 });
 // MOV r/m, Sreg: a register destination gets the selector zero-extended with 32-bit operand size.
@@ -64,7 +60,7 @@ def(0x8c, (d, i) => {
         if (i.o32) c.regs[i.rm] = c.segSel[i.reg];
         else c.regs[i.rm] = (c.regs[i.rm] & ~0xffff) | c.segSel[i.reg];
       }
-    : (c, i) => c.write16(i.seg, i.ea(c), c.segSel[i.reg]);
+    : (c, i) => c.write16(i.seg, ea(c, i), c.segSel[i.reg]);
   checkLock(i, false);
 });
 def(0x8e, (d, i) => {
@@ -74,7 +70,7 @@ def(0x8e, (d, i) => {
     return;
   }
   i.exec = (c, i) => {
-    const sel = i.mod === 3 ? c.regs[i.rm] & 0xffff : c.read16(i.seg, i.ea(c));
+    const sel = i.mod === 3 ? c.regs[i.rm] & 0xffff : c.read16(i.seg, ea(c, i));
     loadDataSeg(c, i.reg, sel);
     if (i.reg === SS) c.inhibitIrq = true;
   };
@@ -122,25 +118,25 @@ def(0xc6, (d, i) => {
   d.modrm(i);
   i.imm = d.imm8();
   if (i.reg !== 0) i.exec = udHandler;
-  else i.exec = i.mod === 3 ? (c, i) => setR8(c, i.rm, i.imm) : (c, i) => c.write8(i.seg, i.ea(c), i.imm);
+  else i.exec = i.mod === 3 ? (c, i) => setR8(c, i.rm, i.imm) : (c, i) => c.write8(i.seg, ea(c, i), i.imm);
   checkLock(i, false);
 });
 def(0xc7, (d, i) => {
   d.modrm(i);
   i.imm = d.immV();
   if (i.reg !== 0) i.exec = udHandler;
-  else if (i.o32) i.exec = i.mod === 3 ? (c, i) => { c.regs[i.rm] = i.imm; } : (c, i) => c.write32(i.seg, i.ea(c), i.imm);
-  else i.exec = i.mod === 3 ? (c, i) => { c.regs[i.rm] = (c.regs[i.rm] & ~0xffff) | i.imm; } : (c, i) => c.write16(i.seg, i.ea(c), i.imm);
+  else if (i.o32) i.exec = i.mod === 3 ? (c, i) => { c.regs[i.rm] = i.imm; } : (c, i) => c.write32(i.seg, ea(c, i), i.imm);
+  else i.exec = i.mod === 3 ? (c, i) => { c.regs[i.rm] = (c.regs[i.rm] & ~0xffff) | i.imm; } : (c, i) => c.write16(i.seg, ea(c, i), i.imm);
   checkLock(i, false);
 });
 
 // ---- LEA --------------------------------------------------------------------------------------------
+const lea32 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = ea(c, i); };
+const lea16 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (ea(c, i) & 0xffff); };
 def(0x8d, (d, i) => {
   d.modrm(i);
   if (i.mod === 3) i.exec = udHandler;
-  else i.exec = i.o32
-    ? (c, i) => { c.regs[i.reg] = i.ea(c); }
-    : (c, i) => { c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (i.ea(c) & 0xffff); };
+  else i.exec = i.o32 ? lea32 : lea16;
   checkLock(i, false);
 });
 
@@ -153,7 +149,7 @@ def(0x86, (d, i) => {
       setR8(c, i.rm, getR8(c, i.reg));
       setR8(c, i.reg, a);
     } else {
-      const lin = c.linRmw(i.seg, i.ea(c), 1);
+      const lin = c.linRmw(i.seg, ea(c, i), 1);
       const a = c.rd8(lin);
       c.wr8(lin, getR8(c, i.reg));
       setR8(c, i.reg, a);
@@ -172,7 +168,7 @@ def(0x87, (d, i) => {
       if (bits === 32) c.regs[i.reg] = a;
       else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | a;
     } else {
-      const lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
+      const lin = c.linRmw(i.seg, ea(c, i), bits >> 3);
       const a = bits === 32 ? c.rd32(lin) : c.rd16(lin);
       if (bits === 32) c.wr32(lin, c.regs[i.reg]);
       else c.wr16(lin, c.regs[i.reg]);
@@ -204,15 +200,29 @@ for (let r = 1; r < 8; r++) {
 }
 
 // ---- MOVZX / MOVSX ----------------------------------------------------------------------------------
+// The 32-bit forms get their own top-level handlers (the hot ones in compiled kernel code).
+const movzxR8 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = getR8(c, i.rm); };
+const movzxM8 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = c.read8(i.seg, ea(c, i)); };
+const movzxR16 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = c.regs[i.rm] & 0xffff; };
+const movzxM16 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = c.read16(i.seg, ea(c, i)); };
+const movsxR8 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (getR8(c, i.rm) << 24) >> 24; };
+const movsxM8 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.read8(i.seg, ea(c, i)) << 24) >> 24; };
+const movsxR16 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.regs[i.rm] << 16) >> 16; };
+const movsxM16 = (c: Cpu, i: Insn): void => { c.regs[i.reg] = (c.read16(i.seg, ea(c, i)) << 16) >> 16; };
+const MOVX32: Record<string, Handler> = {
+  '8u3': movzxR8, '8u': movzxM8, '16u3': movzxR16, '16u': movzxM16,
+  '8s3': movsxR8, '8s': movsxM8, '16s3': movsxR16, '16s': movsxM16,
+};
 function movx(srcBits: number, signed: boolean) {
+  const reg32 = MOVX32[`${srcBits}${signed ? 's' : 'u'}3`], mem32 = MOVX32[`${srcBits}${signed ? 's' : 'u'}`];
+  const o16: Handler = (c, i) => {
+    let v = readRm(c, i, srcBits);
+    if (signed) v = sext(v, srcBits);
+    c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (v & 0xffff);
+  };
   return (d: import('../decoder.js').Decoder, i: Insn) => {
     d.modrm(i);
-    i.exec = (c, i) => {
-      let v = readRm(c, i, srcBits);
-      if (signed) v = sext(v, srcBits);
-      if (i.o32) c.regs[i.reg] = v;
-      else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | (v & 0xffff);
-    };
+    i.exec = i.o32 ? (i.mod === 3 ? reg32 : mem32) : o16;
     checkLock(i, false);
   };
 }
@@ -234,29 +244,37 @@ def(0x99, (d, i) => {
 });
 
 // ---- CMOVcc, SETcc ----------------------------------------------------------------------------------
+// The source is read (and may fault) whether or not the condition holds. A 32-bit CMOV writes
+// nothing when false (zero-extension is a 64-bit-mode rule).
+function cmovR32(c: Cpu, i: Insn): void {
+  const v = c.regs[i.rm];
+  if (testCC(c, i.imm2)) c.regs[i.reg] = v;
+}
+function cmovM32(c: Cpu, i: Insn): void {
+  const v = c.read32(i.seg, ea(c, i));
+  if (testCC(c, i.imm2)) c.regs[i.reg] = v;
+}
+function cmov16(c: Cpu, i: Insn): void {
+  const v = readRm(c, i, 16);
+  if (testCC(c, i.imm2)) c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
+}
+function setccR(c: Cpu, i: Insn): void {
+  setR8(c, i.rm, testCC(c, i.imm2) ? 1 : 0);
+}
+function setccM(c: Cpu, i: Insn): void {
+  c.write8(i.seg, ea(c, i), testCC(c, i.imm2) ? 1 : 0);
+}
 for (let cc = 0; cc < 16; cc++) {
   def0f(0x40 + cc, (d, i) => {
     d.modrm(i);
     i.imm2 = cc;
-    const bits = i.o32 ? 32 : 16;
-    i.exec = (c, i) => {
-      // The source is read (and may fault) whether or not the condition holds.
-      const v = readRm(c, i, bits);
-      if (testCC(c, i.imm2)) {
-        if (bits === 32) c.regs[i.reg] = v;
-        else c.regs[i.reg] = (c.regs[i.reg] & ~0xffff) | v;
-      } else if (bits === 32) {
-        // A 32-bit CMOV writes nothing when false (zero-extension is a 64-bit-mode rule).
-      }
-    };
+    i.exec = i.o32 ? (i.mod === 3 ? cmovR32 : cmovM32) : cmov16;
     checkLock(i, false);
   });
   def0f(0x90 + cc, (d, i) => {
     d.modrm(i);
     i.imm2 = cc;
-    i.exec = i.mod === 3
-      ? (c, i) => setR8(c, i.rm, testCC(c, i.imm2) ? 1 : 0)
-      : (c, i) => c.write8(i.seg, i.ea(c), testCC(c, i.imm2) ? 1 : 0);
+    i.exec = i.mod === 3 ? setccR : setccM;
     checkLock(i, false);
   });
 }
@@ -296,7 +314,7 @@ function cmpxchg(bits: number) {
     const b = bits === 8 ? 8 : i.o32 ? 32 : 16;
     i.exec = (c, i) => {
       const m = b === 32 ? -1 : (1 << b) - 1;
-      if (i.mod !== 3) c.linRmw(i.seg, i.ea(c), b >> 3);
+      if (i.mod !== 3) c.linRmw(i.seg, ea(c, i), b >> 3);
       const dest = readRm(c, i, b);
       const acc = b === 8 ? c.regs[0] & 0xff : c.regs[0] & m;
       alu(c, 7, b, acc, dest);
@@ -322,7 +340,7 @@ function xadd(bits: number) {
     const b = bits === 8 ? 8 : i.o32 ? 32 : 16;
     i.exec = (c, i) => {
       // The memory operand's address is taken once, before the source register changes.
-      const lin = i.mod === 3 ? 0 : c.linRmw(i.seg, i.ea(c), b >> 3);
+      const lin = i.mod === 3 ? 0 : c.linRmw(i.seg, ea(c, i), b >> 3);
       const dest = i.mod === 3 ? readRm(c, i, b) : b === 8 ? c.rd8(lin) : b === 16 ? c.rd16(lin) : c.rd32(lin);
       const src = b === 8 ? getR8(c, i.reg) : b === 16 ? c.regs[i.reg] & 0xffff : c.regs[i.reg];
       const sum = alu(c, 0, b, dest, src);
@@ -350,7 +368,7 @@ def0f(0xc7, (d, i) => {
     return;
   }
   i.exec = (c, i) => {
-    const lin = c.linRmw(i.seg, i.ea(c), 8);
+    const lin = c.linRmw(i.seg, ea(c, i), 8);
     const lo = c.rd32(lin), hi = c.rd32((lin + 4) | 0);
     if (lo === c.regs[0] && hi === c.regs[2]) {
       c.wr32(lin, c.regs[3]);
@@ -377,7 +395,7 @@ function loadFar(seg: number) {
     }
     i.imm2 = seg;
     i.exec = (c, i) => {
-      const off = i.ea(c);
+      const off = ea(c, i);
       const size = i.o32 ? 4 : 2;
       const v = i.o32 ? c.read32(i.seg, off) : c.read16(i.seg, off);
       const sel = c.read16(i.seg, i.a32 ? (off + size) | 0 : (off + size) & 0xffff);

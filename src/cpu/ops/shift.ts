@@ -6,7 +6,7 @@
  * shifts and is cleared here.
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Insn } from '../insn.js';
 import type { Decoder } from '../decoder.js';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from '../arch.js';
 import { getCF, LazyOp, setFlags, setLazy, szp } from '../flags.js';
@@ -109,7 +109,7 @@ function group2(c: Cpu, i: Insn): void {
   let v: number;
   if (i.mod === 3) v = readRm(c, i, bits);
   else {
-    lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
+    lin = c.linRmw(i.seg, ea(c, i), bits >> 3);
     v = bits === 8 ? c.rd8(lin) : bits === 16 ? c.rd16(lin) : c.rd32(lin);
   }
   if (count === 0) return; // no change, not even to flags (the write check above still applies)
@@ -165,7 +165,7 @@ function doubleShift(left: boolean) {
     let dst: number;
     if (i.mod === 3) dst = readRm(c, i, bits);
     else {
-      lin = c.linRmw(i.seg, i.ea(c), bits >> 3);
+      lin = c.linRmw(i.seg, ea(c, i), bits >> 3);
       dst = bits === 16 ? c.rd16(lin) : c.rd32(lin);
     }
     if (count === 0) return;

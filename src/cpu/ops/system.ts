@@ -5,7 +5,7 @@
  * VMCALL/VMMCALL surfaced as an exit for the hypervisor.
  */
 import type { Cpu } from '../cpu.js';
-import type { Insn } from '../insn.js';
+import { ea, type Insn } from '../insn.js';
 import {
   CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, CS, DS, ES, Exit,
   FLAG_CF, FLAG_DF, FLAG_IF, FLAG_IOPL, FLAG_RF, FLAG_VIF, FLAG_VIP, FLAG_VM, FLAG_ZF, FS, GS, LDTR, SS, TR, VEC_GP,
@@ -46,7 +46,7 @@ function group6(c: Cpu, i: Insn): void {
     case 1: {
       const v = c.segSel[i.reg === 0 ? LDTR : TR];
       if (i.mod === 3) writeRm(c, i, i.o32 ? 32 : 16, v);
-      else c.write16(i.seg, i.ea(c), v);
+      else c.write16(i.seg, ea(c, i), v);
       return;
     }
     case 2: {
@@ -131,7 +131,7 @@ function group7(c: Cpu, i: Insn): void {
     case 0:
     case 1: {
       // SGDT/SIDT store the 24-bit base with a 16-bit operand size (the high byte is written 0 on P6).
-      const off = i.ea(c);
+      const off = ea(c, i);
       const base = i.reg === 0 ? c.gdtBase : c.idtBase;
       const limit = i.reg === 0 ? c.gdtLimit : c.idtLimit;
       c.write16(i.seg, off, limit);
@@ -141,7 +141,7 @@ function group7(c: Cpu, i: Insn): void {
     case 2:
     case 3: {
       requireCpl0(c);
-      const off = i.ea(c);
+      const off = ea(c, i);
       const limit = c.read16(i.seg, off);
       let base = c.read32(i.seg, (off + 2) | 0);
       if (!i.o32) base &= 0xffffff;
@@ -157,7 +157,7 @@ function group7(c: Cpu, i: Insn): void {
     case 4: {
       const v = c.cr0 & 0xffff;
       if (i.mod === 3) writeRm(c, i, i.o32 ? 32 : 16, i.o32 ? c.cr0 : v);
-      else c.write16(i.seg, i.ea(c), v);
+      else c.write16(i.seg, ea(c, i), v);
       return;
     }
     case 6: {
@@ -170,7 +170,7 @@ function group7(c: Cpu, i: Insn): void {
     }
     case 7:
       requireCpl0(c);
-      c.flushTlbPage((c.segBase[i.seg] + i.ea(c)) | 0);
+      c.flushTlbPage((c.segBase[i.seg] + ea(c, i)) | 0);
       return;
     default:
       c.fault(VEC_UD);

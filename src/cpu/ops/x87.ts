@@ -18,7 +18,7 @@
  * (state images).
  */
 import type { Cpu } from '../cpu.js';
-import type { Handler, Insn } from '../insn.js';
+import { ea, type Handler, type Insn } from '../insn.js';
 import {
   CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, VEC_GP, VEC_MF, VEC_NM,
   VEC_UD,
@@ -147,7 +147,7 @@ type RegBody = (c: Cpu, f: Fpu, sti: number) => void;
 function memInsn(body: MemBody): Handler {
   return (c, i) => {
     const f = enter(c);
-    const off = i.ea(c);
+    const off = ea(c, i);
     body(c, i, f, off);
     f.commit();
     f.fip = i.eip;
@@ -297,30 +297,30 @@ const fbstp = memInsn((c, i, f, off) => {
 });
 
 // Environment and state.
-const fldcw = control(true, (c, i, f) => f.setControl(c.read16(i.seg, i.ea(c))));
-const fnstcw = control(false, (c, i, f) => c.write16(i.seg, i.ea(c), f.fcw));
-const fnstswMem = control(false, (c, i, f) => c.write16(i.seg, i.ea(c), f.status));
+const fldcw = control(true, (c, i, f) => f.setControl(c.read16(i.seg, ea(c, i))));
+const fnstcw = control(false, (c, i, f) => c.write16(i.seg, ea(c, i), f.fcw));
+const fnstswMem = control(false, (c, i, f) => c.write16(i.seg, ea(c, i), f.status));
 
 const fldenv = control(true, (c, i, f) => {
-  const b = readBytes(c, i, i.ea(c), envSize(i.o32));
+  const b = readBytes(c, i, ea(c, i), envSize(i.o32));
   loadEnv(f, b, i.o32, realFormat(c));
 });
 
 const fnstenv = control(false, (c, i, f) => {
   storeEnv(f, buf, i.o32, realFormat(c));
-  writeBytes(c, i, i.ea(c), buf, envSize(i.o32));
+  writeBytes(c, i, ea(c, i), buf, envSize(i.o32));
   // FSTENV then masks every exception (which also clears ES/B).
   f.setControl(f.fcw | 0x3f);
 });
 
 const frstor = control(true, (c, i, f) => {
-  const b = readBytes(c, i, i.ea(c), envSize(i.o32) + 80);
+  const b = readBytes(c, i, ea(c, i), envSize(i.o32) + 80);
   loadState(f, b, i.o32, realFormat(c));
 });
 
 const fnsave = control(false, (c, i, f) => {
   storeState(f, buf, i.o32, realFormat(c));
-  writeBytes(c, i, i.ea(c), buf, envSize(i.o32) + 80);
+  writeBytes(c, i, ea(c, i), buf, envSize(i.o32) + 80);
   f.fninit();
 });
 
@@ -500,7 +500,7 @@ def(0x9b, (_d, i) => {
 function fxPrologue(c: Cpu, i: Insn): number {
   if (!c.cpuidConfig.fxsr || c.cr0 & CR0_EM) c.fault(VEC_UD);
   if (c.cr0 & CR0_TS) c.fault(VEC_NM);
-  const off = i.ea(c);
+  const off = ea(c, i);
   if ((c.segBase[i.seg] + off) & 15) c.fault(VEC_GP, 0);
   return off;
 }
