@@ -22,11 +22,11 @@
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { Cpu, type CpuBus } from '../cpu/cpu.js';
-import { Exit, FLAG_IF, VEC_GP } from '../cpu/arch.js';
+import { VEC_GP } from '../cpu/arch.js';
 import { TimerQueue } from '../bus/timer-queue.js';
 import { MachineClock, type ClockMode } from './clock.js';
-import { haltedWithNothingPending, runSlice } from './vcpu-slice.js';
-import { PcPlatform, type PowerOffVia } from './pc-platform.js';
+import { stepPcPlatform, type PcStatus, type PlatformRequests } from './pc-step.js';
+import { PcPlatform } from './pc-platform.js';
 import { BiosRom, BiosShadow } from './hvm-firmware.js';
 import {
   e820File, FwCfg, FW_CFG_ACPI_TABLES, FW_CFG_BOOT_MENU, FW_CFG_E820_TABLE, FW_CFG_IRQ0_OVERRIDE,
@@ -61,12 +61,7 @@ export interface HvmOptions {
   disks?: Array<BlockStore | undefined>;
 }
 
-export type HvmStatus =
-  | { kind: 'running' }
-  | { kind: 'idle'; waitNs: number }
-  | { kind: 'poweroff'; reason: string; via: PowerOffVia }
-  | { kind: 'reset'; reason: string }
-  | { kind: 'crash'; reason: string };
+export type HvmStatus = PcStatus;
 
 /** QEMU's i440FX subsystem IDs (Red Hat, "Qemu virtual machine"). */
 export const QEMU_SUBSYSTEM = { vendorId: 0x1af4, id: 0x1100 } as const;
@@ -87,9 +82,7 @@ export class HvmMachine {
   shadow: BiosShadow;
   /** Resets so far. */
   boots = 0;
-  private resetRequest: string | null = null;
-  private powerOffRequest: string | null = null;
-  private crashReason: string | null = null;
+  private readonly rq: PlatformRequests = { crashReason: null, powerOffRequest: null, resetRequest: null };
 
   constructor(readonly opts: HvmOptions) {
     if ((opts.disks?.length ?? 0) > 4) throw new Error(`at most 4 IDE disks, got ${opts.disks!.length}`);
@@ -109,7 +102,7 @@ export class HvmMachine {
     this.cpu.onShutdown = (why) => {
       // A reset requested earlier in the same block wins: the reset line would have pulled the CPU
       // before it got to the fault (SeaBIOS writes 0CF9h and then executes INT3 as a fallback).
-      if (this.resetRequest === null) this.crashReason = why;
+      if (this.rq.resetRequest === null) this.rq.crashReason = why;
     };
     this.cpu.cpuidConfig.apic = true;
     this.cpu.apicId = 0;
@@ -188,11 +181,11 @@ export class HvmMachine {
       nmi: () => cpu.raiseNmi(),
       a20: (on) => cpu.setA20(on),
       onReset: (why) => {
-        this.resetRequest ??= why;
+        this.rq.resetRequest ??= why;
         cpu.requestStop();
       },
       onPowerOff: (why) => {
-        this.powerOffRequest ??= why;
+        this.rq.powerOffRequest ??= why;
         cpu.requestStop();
       },
       generalProtection: () => cpu.fault(VEC_GP, 0),
@@ -222,31 +215,7 @@ export class HvmMachine {
   }
 
   step(maxInstructions: number): HvmStatus {
-    const cpu = this.cpu;
-    let left = maxInstructions;
-    while (left > 0) {
-      this.timers.runDue(this.clock.now());
-      if (this.crashReason !== null) return { kind: 'crash', reason: this.crashReason };
-      if (this.powerOffRequest !== null) return { kind: 'poweroff', reason: this.powerOffRequest, via: 'acpi-s5' };
-      if (this.resetRequest !== null) {
-        const why = this.resetRequest;
-        this.resetRequest = null;
-        return { kind: 'reset', reason: why };
-      }
-      if (haltedWithNothingPending(cpu)) {
-        const deadline = this.timers.nextDeadline();
-        if (!(cpu.flags & FLAG_IF) || deadline === Infinity) {
-          return { kind: 'poweroff', reason: 'guest halted with interrupts disabled', via: 'halt' };
-        }
-        const { waitNs } = this.clock.idleUntil(deadline);
-        if (waitNs > 0) return { kind: 'idle', waitNs };
-        continue;
-      }
-      const { executed, exit } = runSlice(cpu, this.clock, this.timers, left);
-      left -= executed;
-      if (exit === Exit.Shutdown && this.resetRequest === null) return { kind: 'crash', reason: this.crashReason ?? 'triple fault' };
-    }
-    return { kind: 'running' };
+    return stepPcPlatform(this.cpu, this.clock, this.timers, this.rq, maxInstructions);
   }
 
   /** Host keyboard input for the serial console. */
@@ -263,9 +232,9 @@ export class HvmMachine {
     this.platform.detach();
     this.shadow.detach();
     this.timers = new TimerQueue();
-    this.crashReason = null;
-    this.resetRequest = null;
-    this.powerOffRequest = null;
+    this.rq.crashReason = null;
+    this.rq.resetRequest = null;
+    this.rq.powerOffRequest = null;
     this.shadow = new BiosShadow(this.mem, this.rom, () => this.mappingChanged());
     this.platform = this.powerOnDevices(cmos);
     this.boots++;

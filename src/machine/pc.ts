@@ -12,7 +12,7 @@
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { Cpu, type CpuBus } from '../cpu/cpu.js';
-import { CR0_ET, CR0_PE, CS, DS, ES, Exit, FLAG_IF, FS, GS, SS, VEC_GP } from '../cpu/arch.js';
+import { CR0_ET, CR0_PE, CS, DS, ES, FS, GS, SS, VEC_GP } from '../cpu/arch.js';
 import { decodeDescriptor, loadCache } from '../cpu/segments.js';
 import type { PortBus } from '../bus/port-bus.js';
 import { TimerQueue } from '../bus/timer-queue.js';
@@ -25,8 +25,8 @@ import type { SystemControlPortA } from '../devices/sysctl/port92.js';
 import type { LocalApic } from '../devices/lapic/lapic.js';
 import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
-import { haltedWithNothingPending, runSlice } from './vcpu-slice.js';
-import { PcPlatform, type PowerOffVia } from './pc-platform.js';
+import { stepPcPlatform, type PlatformRequests } from './pc-step.js';
+import { PcPlatform } from './pc-platform.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
 export interface PcOptions {
@@ -45,13 +45,8 @@ export interface PcOptions {
   debugOutput?: (byte: number) => void;
 }
 
-export type PcStatus =
-  | { kind: 'running' }
-  | { kind: 'idle'; waitNs: number }
-  /** `via`: ACPI S5 (PM1a_CNT SLP_EN), or HLT with interrupts disabled (how Linux ends without ACPI). */
-  | { kind: 'poweroff'; reason: string; via: PowerOffVia }
-  | { kind: 'reset'; reason: string }
-  | { kind: 'crash'; reason: string };
+export type { PcStatus } from './pc-step.js';
+import type { PcStatus } from './pc-step.js';
 
 const GDT_ADDR = 0x800;
 /** Guest TSC frequency: 1 GHz, so TSC ticks are guest nanoseconds. */
@@ -67,9 +62,7 @@ export class PcMachine {
   platform: PcPlatform;
   /** Reboots so far (resets that restarted the guest). */
   boots = 0;
-  private resetRequest: string | null = null;
-  private powerOffRequest: string | null = null;
-  private crashReason: string | null = null;
+  private readonly rq: PlatformRequests = { crashReason: null, powerOffRequest: null, resetRequest: null };
 
   constructor(readonly opts: PcOptions) {
     if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 16 || opts.memoryMiB > 2000) {
@@ -85,7 +78,7 @@ export class PcMachine {
     this.clock = new MachineClock(opts.clockMode, opts.hostNowNs, () => this.cpu.icount);
     this.cpu.msr.tscSource = () => Math.floor((this.clock.now() * TSC_HZ) / 1e9);
     this.cpu.onShutdown = (why) => {
-      this.crashReason = why;
+      this.rq.crashReason = why;
     };
     // The platform has a local APIC: CPUID.1:EDX.APIC, and IA32_APIC_BASE belongs to it.
     this.cpu.cpuidConfig.apic = true;
@@ -121,11 +114,11 @@ export class PcMachine {
       nmi: () => cpu.raiseNmi(),
       a20: (on) => cpu.setA20(on),
       onReset: (why) => {
-        this.resetRequest ??= why;
+        this.rq.resetRequest ??= why;
         cpu.requestStop();
       },
       onPowerOff: (why) => {
-        this.powerOffRequest ??= why;
+        this.rq.powerOffRequest ??= why;
         cpu.requestStop();
       },
       generalProtection: () => cpu.fault(VEC_GP, 0),
@@ -176,33 +169,7 @@ export class PcMachine {
    * or finished.
    */
   step(maxInstructions: number): PcStatus {
-    const cpu = this.cpu;
-    let left = maxInstructions;
-    while (left > 0) {
-      this.timers.runDue(this.clock.now());
-      if (this.crashReason !== null) return { kind: 'crash', reason: this.crashReason };
-      if (this.powerOffRequest !== null) return { kind: 'poweroff', reason: this.powerOffRequest, via: 'acpi-s5' };
-      if (this.resetRequest !== null) {
-        const why = this.resetRequest;
-        this.resetRequest = null;
-        return { kind: 'reset', reason: why };
-      }
-      if (haltedWithNothingPending(cpu)) {
-        const deadline = this.timers.nextDeadline();
-        if (!(cpu.flags & FLAG_IF) || deadline === Infinity) {
-          // HLT with interrupts off (or nothing that could ever wake it): the guest has stopped.
-          // Linux ends `poweroff` this way on a machine without ACPI power-off.
-          return { kind: 'poweroff', reason: 'guest halted with interrupts disabled', via: 'halt' };
-        }
-        const { waitNs } = this.clock.idleUntil(deadline);
-        if (waitNs > 0) return { kind: 'idle', waitNs };
-        continue;
-      }
-      const { executed, exit } = runSlice(cpu, this.clock, this.timers, left);
-      left -= executed;
-      if (exit === Exit.Shutdown) return { kind: 'crash', reason: this.crashReason ?? 'triple fault' };
-    }
-    return { kind: 'running' };
+    return stepPcPlatform(this.cpu, this.clock, this.timers, this.rq, maxInstructions);
   }
 
   /** Host keyboard input for the serial console. */
@@ -219,9 +186,9 @@ export class PcMachine {
     const cmos = this.platform.rtc.cmos.slice();
     this.platform.detach();
     this.timers = new TimerQueue();
-    this.crashReason = null;
-    this.resetRequest = null;
-    this.powerOffRequest = null;
+    this.rq.crashReason = null;
+    this.rq.resetRequest = null;
+    this.rq.powerOffRequest = null;
     this.platform = this.powerOnDevices(cmos);
     this.boots++;
     this.bootKernel();
