@@ -70,3 +70,17 @@ test('a straddling block follows a remap of its second linear page', () => {
   cpu.flushTlbPage(0x401000);
   assert.equal(runAt(cpu, 0x400ffd, 1), 0x22221111, 'the new second page supplies the top bytes');
 });
+
+test('bytes written from outside the CPU (DMA, a backend) drop the blocks decoded from them, on both pages of a straddler', () => {
+  const { mem, cpu } = flatCpu(false);
+  placeStraddler(mem, 0x6000, 0x7000, 0x1111);
+  cpu.eip = 0x6ffd;
+  assert.equal(cpu.run(10), Exit.Halt);
+  assert.equal(cpu.regs[0], 0x1111);
+  // A DMA write of the immediate's last two bytes, which sit on the second page.
+  cpu.writePhysBytes(0x7000, Uint8Array.from([0x22, 0x22]));
+  cpu.halted = false;
+  cpu.eip = 0x6ffd;
+  cpu.run(10);
+  assert.equal(cpu.regs[0] >>> 0, 0x22221111, 'the new bytes ran, not the stale block');
+});

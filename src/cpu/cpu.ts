@@ -532,6 +532,36 @@ export class Cpu {
     this.mem.write(p, size as 1 | 2 | 4, v);
   }
 
+  /**
+   * `len` bytes at physical `p` were written behind the CPU's back (a PV backend into a granted
+   * page, DMA, the hypervisor): code decoded from them must go, as for the CPU's own writes.
+   */
+  physWritten(p: number, len: number): void {
+    const end = p + len;
+    for (let page = p >>> 12; page * 4096 < end; page++) {
+      if (!this.codePage[page]) continue;
+      const from = Math.max(p, page * 4096), to = Math.min(end, page * 4096 + 4096);
+      this.blocks.invalidateWrite(from, to - from);
+    }
+  }
+
+  /**
+   * Writes `bytes` at physical `p` from outside the CPU (DMA, firmware interfaces, the hypercall
+   * page): RAM pages in bulk, anything else (MMIO, shadowed ROM) through the memory map byte by
+   * byte; decoded code over the target is dropped either way.
+   */
+  writePhysBytes(p: number, bytes: Uint8Array): void {
+    let k = 0;
+    while (k < bytes.length) {
+      const a = p + k;
+      const n = Math.min(bytes.length - k, 4096 - (a & 0xfff));
+      if (this.mem.isRam(a)) this.mem.u8.set(bytes.subarray(k, k + n), a);
+      else for (let j = 0; j < n; j++) this.mem.write(a + j, 1, bytes[k + j]);
+      k += n;
+    }
+    this.physWritten(p, bytes.length);
+  }
+
   // ---- TLB maintenance (called by the MMU) ------------------------------------------------------
   /**
    * Records a translation: `user` selects the table set, `writable` also fills the write table,

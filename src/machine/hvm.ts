@@ -129,8 +129,9 @@ export class HvmMachine {
       },
       write: (addr, bytes) => {
         if (!inRam(addr, bytes.length)) return false;
-        // Through the CPU so that decoded code over the target is invalidated.
-        for (let k = 0; k < bytes.length; k++) this.cpu.physWrite(addr + k, 1, bytes[k]);
+        // Through the CPU: PAM-shadowed pages route through the memory map, and decoded code
+        // over the target is dropped.
+        this.cpu.writePhysBytes(addr, bytes);
         return true;
       },
     };

@@ -109,7 +109,7 @@ export class PvhMachine {
       read: (i) => (i >>> 0 === 0x1b ? this.lapic.readApicBase() : null),
       write: (i, lo, hi) => (i >>> 0 === 0x1b ? this.lapic.writeApicBase(lo, hi) : false),
     });
-    enlightenCpu(this.cpu, 0, this.mem.u8);
+    enlightenCpu(this.cpu, 0);
 
     this.domid = host.allocDomid();
     this.domain = new XenDomain({

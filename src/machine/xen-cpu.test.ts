@@ -7,7 +7,7 @@ import { enlightenCpu, XEN_CPUID_BASE } from './xen-cpu.js';
 
 test('a Xen vCPU reports the hypervisor leaves and the hypervisor bit', () => {
   const m = new Flat32Machine({ ramBytes: 1 << 20 });
-  enlightenCpu(m.cpu, 3, m.mem.u8);
+  enlightenCpu(m.cpu, 3);
   const [max, b, c, d] = cpuid(m.cpu, XEN_CPUID_BASE, 0);
   assert.ok(max >= XEN_CPUID_BASE + 2);
   const sig = [b, c, d].map((w) => String.fromCharCode(w & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff, (w >>> 24) & 0xff)).join('');
@@ -19,7 +19,7 @@ test('a Xen vCPU reports the hypervisor leaves and the hypervisor bit', () => {
 
 test('the hypercall page installed through the MSR turns call page+32*N into a hypercall N', () => {
   const m = new Flat32Machine({ ramBytes: 1 << 20 });
-  enlightenCpu(m.cpu, 0, m.mem.u8);
+  enlightenCpu(m.cpu, 0);
   const page = 0x5000, at = 0x10000;
   const callTarget = page + 17 * 32;
   const code = [
@@ -44,7 +44,7 @@ test('the hypercall page installed through the MSR turns call page+32*N into a h
 
 test('a hypercall-page MSR write with a page index other than 0 raises #GP', () => {
   const m = new Flat32Machine({ ramBytes: 1 << 20 });
-  enlightenCpu(m.cpu, 0, m.mem.u8);
+  enlightenCpu(m.cpu, 0);
   m.load(Uint8Array.from([0xb9, 0, 0, 0, 0x40, 0xb8, 0x01, 0x50, 0, 0, 0x31, 0xd2, 0x0f, 0x30, 0xf4]), 0x10000);
   m.cpu.interceptExceptions = true;
   assert.equal(m.cpu.run(100), Exit.Exception);

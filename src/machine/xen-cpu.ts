@@ -45,9 +45,9 @@ export function hypercallPage(): Uint8Array {
 
 /**
  * Makes `cpu` a Xen HVM-container vCPU: hypervisor CPUID bit and leaves, the hypercall MSR
- * writing into guest RAM (`ram`), and VMCALL/VMMCALL exiting to the hypervisor.
+ * writing the page into guest RAM, and VMCALL/VMMCALL exiting to the hypervisor.
  */
-export function enlightenCpu(cpu: Cpu, vcpuId: number, ram: Uint8Array): void {
+export function enlightenCpu(cpu: Cpu, vcpuId: number): void {
   cpu.vmcallEnabled = true;
   cpu.cpuidConfig.hypervisor = true;
   cpu.cpuidHook = (leaf) => xenCpuidLeaf(leaf, vcpuId);
@@ -60,8 +60,8 @@ export function enlightenCpu(cpu: Cpu, vcpuId: number, ram: Uint8Array): void {
       // false lets the CPU's unknown-MSR path raise it).
       if ((lo & 0xfff) !== 0 || hi !== 0) return false;
       const gpa = (lo >>> 0) & ~0xfff;
-      if (gpa + 4096 > ram.length) return false;
-      ram.set(page, gpa);
+      if (!cpu.mem.isRam(gpa)) return false;
+      cpu.writePhysBytes(gpa, page);
       return true;
     },
   });

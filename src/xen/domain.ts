@@ -97,7 +97,7 @@ export class XenDomain {
 
   /** Frame `gfn` was written behind the vCPUs' backs (by a backend): drop code decoded from it. */
   wroteFrame(gfn: number): void {
-    for (const vc of this.vcpus) if (vc.cpu.codePage[gfn]) vc.cpu.blocks.invalidateWrite(gfn * 4096, 4096);
+    for (const vc of this.vcpus) vc.cpu.physWritten(gfn * 4096, 4096);
   }
 
   isRamGfn(gfn: number): boolean {
