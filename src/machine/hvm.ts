@@ -22,10 +22,9 @@
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { Cpu, type CpuBus } from '../cpu/cpu.js';
-import { VEC_GP } from '../cpu/arch.js';
 import { TimerQueue } from '../bus/timer-queue.js';
 import { MachineClock, type ClockMode } from './clock.js';
-import { stepPcPlatform, type PcStatus, type PlatformRequests } from './pc-step.js';
+import { cpuHooks, memoryMapChanged, stepPcPlatform, type PcStatus, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
 import { BiosRom, BiosShadow } from './hvm-firmware.js';
 import {
@@ -112,7 +111,7 @@ export class HvmMachine {
     });
     this.mem.mapMmio(this.rom.base, opts.bios.length, this.rom);
     this.fwCfg = this.buildFwCfg();
-    this.shadow = new BiosShadow(this.mem, this.rom, () => this.mappingChanged());
+    this.shadow = new BiosShadow(this.mem, this.rom, () => memoryMapChanged(this.cpu));
     this.platform = this.powerOnDevices(undefined);
     this.cpu.reset();
   }
@@ -164,33 +163,15 @@ export class HvmMachine {
     return f;
   }
 
-  /** The physical memory map under the CPU changed: cached translations and decoded code must go. */
-  private mappingChanged(): void {
-    this.cpu.flushTlb(true);
-    this.cpu.blocks.clear();
-  }
 
   private powerOnDevices(cmos: Uint8Array | undefined): PcPlatform {
-    const cpu = this.cpu;
     const p = new PcPlatform({
       mem: this.mem,
       clock: this.clock,
       timers: this.timers,
       wallclockMs: this.opts.wallclockMs,
       cmos,
-      intr: (l) => cpu.setIntr(l),
-      nmi: () => cpu.raiseNmi(),
-      a20: (on) => cpu.setA20(on),
-      onReset: (why) => {
-        this.rq.resetRequest ??= why;
-        cpu.requestStop();
-      },
-      onPowerOff: (why) => {
-        this.rq.powerOffRequest ??= why;
-        cpu.requestStop();
-      },
-      generalProtection: () => cpu.fault(VEC_GP, 0),
-      mmioChanged: () => this.mappingChanged(),
+      ...cpuHooks(this.cpu, this.rq),
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
       firmware: true,
@@ -236,7 +217,7 @@ export class HvmMachine {
     this.rq.crashReason = null;
     this.rq.resetRequest = null;
     this.rq.powerOffRequest = null;
-    this.shadow = new BiosShadow(this.mem, this.rom, () => this.mappingChanged());
+    this.shadow = new BiosShadow(this.mem, this.rom, () => memoryMapChanged(this.cpu));
     this.platform = this.powerOnDevices(cmos);
     this.boots++;
     this.cpu.reset();

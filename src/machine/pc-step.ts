@@ -8,7 +8,8 @@ import type { Cpu } from '../cpu/cpu.js';
 import { Exit, FLAG_IF } from '../cpu/arch.js';
 import type { TimerQueue } from '../bus/timer-queue.js';
 import type { MachineClock } from './clock.js';
-import type { PowerOffVia } from './pc-platform.js';
+import type { PcPlatformOptions, PowerOffVia } from './pc-platform.js';
+import { VEC_GP } from '../cpu/arch.js';
 import { haltedWithNothingPending, runSlice } from './vcpu-slice.js';
 
 export type PcStatus =
@@ -53,4 +54,35 @@ export function stepPcPlatform(cpu: Cpu, clock: MachineClock, timers: TimerQueue
     if (exit === Exit.Shutdown && rq.resetRequest === null) return { kind: 'crash', reason: rq.crashReason ?? 'triple fault' };
   }
   return { kind: 'running' };
+}
+
+/**
+ * How every machine on the PC platform connects the platform to its CPU and request record:
+ * interrupt lines, A20, reset and power-off requests (the first one wins, the run loop stops at
+ * once), #GP for bad accesses, and a changed memory map (the CPU's TLB and decoded blocks go:
+ * the same physical address may now hold other bytes).
+ */
+export function cpuHooks(cpu: Cpu, rq: PlatformRequests): Pick<PcPlatformOptions,
+  'intr' | 'nmi' | 'a20' | 'onReset' | 'onPowerOff' | 'generalProtection' | 'mmioChanged'> {
+  return {
+    intr: (l) => cpu.setIntr(l),
+    nmi: () => cpu.raiseNmi(),
+    a20: (on) => cpu.setA20(on),
+    onReset: (why) => {
+      rq.resetRequest ??= why;
+      cpu.requestStop();
+    },
+    onPowerOff: (why) => {
+      rq.powerOffRequest ??= why;
+      cpu.requestStop();
+    },
+    generalProtection: () => cpu.fault(VEC_GP, 0),
+    mmioChanged: () => memoryMapChanged(cpu),
+  };
+}
+
+/** The physical memory map under `cpu` changed: cached translations and decoded code must go. */
+export function memoryMapChanged(cpu: Cpu): void {
+  cpu.flushTlb(true);
+  cpu.blocks.clear();
 }

@@ -12,7 +12,7 @@
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { Cpu, type CpuBus } from '../cpu/cpu.js';
-import { CR0_ET, CR0_PE, CS, DS, ES, FS, GS, SS, VEC_GP } from '../cpu/arch.js';
+import { CR0_ET, CR0_PE, CS, DS, ES, FS, GS, SS } from '../cpu/arch.js';
 import { decodeDescriptor, loadCache } from '../cpu/segments.js';
 import type { PortBus } from '../bus/port-bus.js';
 import { TimerQueue } from '../bus/timer-queue.js';
@@ -25,7 +25,7 @@ import type { SystemControlPortA } from '../devices/sysctl/port92.js';
 import type { LocalApic } from '../devices/lapic/lapic.js';
 import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
-import { stepPcPlatform, type PlatformRequests } from './pc-step.js';
+import { cpuHooks, stepPcPlatform, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
@@ -103,26 +103,13 @@ export class PcMachine {
 
   /** A fresh device set in its power-up state (`cmos`: the battery-backed RAM to keep). */
   private powerOnDevices(cmos: Uint8Array | undefined): PcPlatform {
-    const cpu = this.cpu;
     return new PcPlatform({
       mem: this.mem,
       clock: this.clock,
       timers: this.timers,
       wallclockMs: this.opts.wallclockMs,
       cmos,
-      intr: (l) => cpu.setIntr(l),
-      nmi: () => cpu.raiseNmi(),
-      a20: (on) => cpu.setA20(on),
-      onReset: (why) => {
-        this.rq.resetRequest ??= why;
-        cpu.requestStop();
-      },
-      onPowerOff: (why) => {
-        this.rq.powerOffRequest ??= why;
-        cpu.requestStop();
-      },
-      generalProtection: () => cpu.fault(VEC_GP, 0),
-      mmioChanged: () => cpu.flushTlb(true),
+      ...cpuHooks(this.cpu, this.rq),
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
     });
