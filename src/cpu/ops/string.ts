@@ -140,59 +140,48 @@ function repeated(kind: Kind, size: number) {
     let n = count(c, i);
     let budget = REP_CHUNK;
     let stopped = false;
+    // SDM vol. 2 (REP prefix): a fault during REPE/REPNE CMPS or SCAS restores EFLAGS to its
+    // state before the instruction; ECX/ESI/EDI keep the completed iterations. The state before
+    // the instruction survives our own chunking: a resumed instruction keeps its first value.
+    let saved = 0;
     if (conditional) {
-      // SDM vol. 2 (REP prefix): a fault during REPE/REPNE CMPS or SCAS restores EFLAGS to its
-      // state before the instruction; ECX/ESI/EDI keep the completed iterations. The state before
-      // the instruction survives our own chunking: a resumed instruction keeps its first value.
-      const saved = c.repResume && c.repEip === i.eip ? c.repFlags : c.getFlags();
+      saved = c.repResume && c.repEip === i.eip ? c.repFlags : c.getFlags();
       c.repResume = false;
-      try {
-        while (n !== 0 && budget > 0) {
-          const more = once(c, i, kind, size, step);
-          n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
-          setCount(c, i, n);
-          budget--;
-          if (!more) {
-            stopped = true;
-            break;
+    }
+    try {
+      while (n !== 0 && budget > 0) {
+        if (bulkable && n > 1) {
+          const done = bulk(c, i, kind, size, step, Math.min(n, budget));
+          if (done > 0) {
+            n -= done;
+            budget -= done;
+            setCount(c, i, n);
+            continue;
           }
         }
-      } catch (e) {
-        c.flags = saved;
-        c.lazy = 0;
-        throw e;
-      }
-      if (n === 0 || stopped) {
-        c.eip = i.next;
-      } else {
-        c.eip = i.eip;
-        c.repResume = true;
-        c.repEip = i.eip;
-        c.repFlags = saved;
-      }
-      c.stopBlock = true;
-      return;
-    }
-    while (n !== 0 && budget > 0) {
-      if (bulkable && n > 1) {
-        const done = bulk(c, i, kind, size, step, Math.min(n, budget));
-        if (done > 0) {
-          n -= done;
-          budget -= done;
-          setCount(c, i, n);
-          continue;
+        const more = once(c, i, kind, size, step);
+        n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
+        setCount(c, i, n);
+        budget--;
+        if (!more) {
+          stopped = true;
+          break;
         }
       }
-      const more = once(c, i, kind, size, step);
-      n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
-      setCount(c, i, n);
-      budget--;
-      if (!more) {
-        stopped = true;
-        break;
+    } catch (e) {
+      if (conditional) {
+        c.flags = saved;
+        c.lazy = 0;
       }
+      throw e;
     }
-    c.eip = n === 0 || stopped ? i.next : i.eip;
+    const finished = n === 0 || stopped;
+    c.eip = finished ? i.next : i.eip;
+    if (conditional && !finished) {
+      c.repResume = true;
+      c.repEip = i.eip;
+      c.repFlags = saved;
+    }
     c.stopBlock = true;
   };
 }
