@@ -246,34 +246,65 @@ export function div(ctx: Ctx, out: F80, a: F80, b: F80, p: number): boolean {
   unpack(a, ua);
   unpack(b, ub);
   // Long division: 66 quotient bits (bit 0 weighs 2^(ea - eb)), remainder for the sticky bit.
-  const bh = ub.hi, bl = ub.lo;
-  let rc = 0, rh = ua.hi, rl = ua.lo;
+  const div = longDivision.start(ua.hi, ua.lo, ub.hi, ub.lo);
   let q0 = 0, q1 = 0, q2 = 0;
   for (let k = 0; k < 66; k++) {
-    let bit = 0;
-    if (rc !== 0 || rh > bh || (rh === bh && rl >= bl)) {
-      let nl = rl - bl, br = 0;
-      if (nl < 0) {
-        nl += TWO32;
-        br = 1;
-      }
-      let nh = rh - bh - br;
-      if (nh < 0) nh += TWO32;
-      rh = nh;
-      rl = nl;
-      bit = 1;
-    }
+    const bit = div.step();
     if (k < 32) q0 = (q0 << 1) | bit;
     else if (k < 64) q1 = (q1 << 1) | bit;
     else q2 = (q2 << 1) | bit;
-    rc = rh >>> 31;
-    rh = ((rh << 1) | (rl >>> 31)) >>> 0;
-    rl = (rl << 1) >>> 0;
+    div.double();
   }
-  const sticky = (rc | rh | rl) !== 0;
+  const sticky = (div.rc | div.rh | div.rl) !== 0;
   normRoundPack(ctx, out, sign, ua.e - ub.e, q0 >>> 0, q1 >>> 0, (q2 << 30) >>> 0, sticky, p);
   return true;
 }
+
+/**
+ * Restoring binary long division of a 65-bit remainder rc:rh:rl (each part unsigned 32-bit) by a
+ * 64-bit divisor bh:bl, one quotient bit per step: FDIV and FPREM/FPREM1 share it. One instance
+ * serves every caller (no allocation per instruction); `start` resets it.
+ */
+export class LongDivision {
+  rc = 0;
+  rh = 0;
+  rl = 0;
+  bh = 0;
+  bl = 0;
+
+  start(rh: number, rl: number, bh: number, bl: number): this {
+    this.rc = 0;
+    this.rh = rh;
+    this.rl = rl;
+    this.bh = bh;
+    this.bl = bl;
+    return this;
+  }
+
+  /** Subtracts the divisor when it fits; returns the quotient bit. */
+  step(): number {
+    const { bh, bl, rh, rl } = this;
+    if (this.rc === 0 && (rh < bh || (rh === bh && rl < bl))) return 0;
+    let nl = rl - bl, br = 0;
+    if (nl < 0) {
+      nl += TWO32;
+      br = 1;
+    }
+    let nh = rh - bh - br;
+    if (nh < 0) nh += TWO32;
+    this.rh = nh;
+    this.rl = nl;
+    return 1;
+  }
+
+  /** Doubles the remainder (the next dividend bit is 0). */
+  double(): void {
+    this.rc = this.rh >>> 31;
+    this.rh = ((this.rh << 1) | (this.rl >>> 31)) >>> 0;
+    this.rl = (this.rl << 1) >>> 0;
+  }
+}
+export const longDivision = new LongDivision();
 
 // ---- square root ---------------------------------------------------------------------------------
 export function sqrt(ctx: Ctx, out: F80, a: F80, p: number): boolean {

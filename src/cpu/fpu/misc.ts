@@ -2,7 +2,7 @@
  * The exact non-IEEE-basic operations: partial remainder (FPREM, FPREM1), FSCALE, FRNDINT and the
  * exponent/significand split of FXTRACT. All are computed exactly on the 64-bit significands.
  */
-import { invalid, propagateNaN } from './arith.js';
+import { invalid, longDivision, propagateNaN } from './arith.js';
 import { roundToInteger, rounded, loadInt32 } from './convert.js';
 import {
   BIAS, copy, Ctx, DE, EMAX, EMIN, F80, fromK, isNaNKind, Kind, kind, normRoundPack, PE, roundPack, setInf,
@@ -76,28 +76,13 @@ export function prem(ctx: Ctx, out: F80, x: F80, y: F80, nearest: boolean): bool
   }
   // Long division of mx * 2^steps by my: remainder rc:rh:rl (65 bits), quotient's low bits.
   const bh = uy.hi, bl = uy.lo;
-  let rc = 0, rh = ux.hi, rl = ux.lo, q = 0;
+  const div = longDivision.start(ux.hi, ux.lo, bh, bl);
+  let q = 0;
   for (let k = 0; k <= steps; k++) {
-    let bit = 0;
-    if (rc !== 0 || rh > bh || (rh === bh && rl >= bl)) {
-      let nl = rl - bl, br = 0;
-      if (nl < 0) {
-        nl += TWO32;
-        br = 1;
-      }
-      let nh = rh - bh - br;
-      if (nh < 0) nh += TWO32;
-      rh = nh;
-      rl = nl;
-      bit = 1;
-    }
-    q = ((q << 1) | bit) & 0xff;
-    if (k < steps) {
-      rc = rh >>> 31;
-      rh = ((rh << 1) | (rl >>> 31)) >>> 0;
-      rl = (rl << 1) >>> 0;
-    }
+    q = ((q << 1) | div.step()) & 0xff;
+    if (k < steps) div.double();
   }
+  let rh = div.rh, rl = div.rl;
   if (nearest && !premResult.incomplete) {
     // Round the quotient to nearest: compare 2r with my.
     const tc = rh >>> 31, th = ((rh << 1) | (rl >>> 31)) >>> 0, tl = (rl << 1) >>> 0;
