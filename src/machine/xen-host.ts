@@ -5,15 +5,12 @@
  * XenDomain of their own.
  */
 import { XenStore } from '../xen/xenstore/engine.js';
-import { XsClient } from '../xen/xenstore/client.js';
 import type { XenDomain } from '../xen/domain.js';
 import type { EventChannelDirectory, EventChannels } from '../xen/evtchn/event-channels.js';
 import type { GrantDirectory, GrantTable, GuestPhysical } from '../xen/grant/grant-table.js';
 
 export class XenHost implements EventChannelDirectory, GrantDirectory {
   readonly store = new XenStore();
-  /** The toolstack's (dom0's) connection to the store. */
-  readonly xs = new XsClient(this.store, 0, 'toolstack');
   private readonly domains = new Map<number, XenDomain>();
   private nextDomid = 1;
 
