@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { parseElf, noteNumber, xenNote, XEN_ELFNOTE } from './elf.js';
 import { planPvh, HVM_START_MAGIC, START_INFO_SIZE } from './pvh.js';
@@ -88,6 +91,14 @@ test('bad PVH images get a clear BootImageError', () => {
   assert.throws(() => parseElf(new Uint8Array([1, 2, 3, 4])), /not an ELF/);
 });
 
-test('an ELF vmlinux needs no decompression; the bzImage payload is found without its size trailer', () => {
+test('an ELF vmlinux needs no decompression; the bzImage payload is found without its size trailer', (t) => {
   assert.equal(compressedKernel(makeElf()), null);
+  const path = join(fileURLToPath(import.meta.url), '../../../../guest/vmlinuz');
+  if (!existsSync(path)) return t.skip('guest/ not built');
+  const c = compressedKernel(new Uint8Array(readFileSync(path)));
+  assert.ok(c !== null);
+  assert.equal(c.compression, 'xz');
+  // An xz stream ends with its footer magic "YZ"; the 4-byte size Linux appends is cut off.
+  assert.deepEqual([...c.data.subarray(c.data.length - 2)], [0x59, 0x5a]);
+  assert.ok(c.expectedSize > c.data.length, 'the recorded uncompressed size is the vmlinux size');
 });
