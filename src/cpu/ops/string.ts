@@ -137,45 +137,26 @@ function repeated(kind: Kind, size: number) {
   return (c: Cpu, i: Insn): void => {
     const step = c.flags & FLAG_DF ? -size : size;
     if (kind === Kind.Ins || kind === Kind.Outs) checkIoPermission(c, c.regs[2] & 0xffff, size);
-    let n = count(c, i);
-    let budget = REP_CHUNK;
-    let stopped = false;
     // SDM vol. 2 (REP prefix): a fault during REPE/REPNE CMPS or SCAS restores EFLAGS to its
     // state before the instruction; ECX/ESI/EDI keep the completed iterations. The state before
     // the instruction survives our own chunking: a resumed instruction keeps its first value.
+    // (The try/catch is only on that path: it costs the plain MOVS/STOS loop a few percent.)
+    let r: number;
     let saved = 0;
     if (conditional) {
       saved = c.repResume && c.repEip === i.eip ? c.repFlags : c.getFlags();
       c.repResume = false;
-    }
-    try {
-      while (n !== 0 && budget > 0) {
-        if (bulkable && n > 1) {
-          const done = bulk(c, i, kind, size, step, Math.min(n, budget));
-          if (done > 0) {
-            n -= done;
-            budget -= done;
-            setCount(c, i, n);
-            continue;
-          }
-        }
-        const more = once(c, i, kind, size, step);
-        n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
-        setCount(c, i, n);
-        budget--;
-        if (!more) {
-          stopped = true;
-          break;
-        }
-      }
-    } catch (e) {
-      if (conditional) {
+      try {
+        r = iterate(c, i, kind, size, step, bulkable);
+      } catch (e) {
         c.flags = saved;
         c.lazy = 0;
+        throw e;
       }
-      throw e;
+    } else {
+      r = iterate(c, i, kind, size, step, bulkable);
     }
-    const finished = n === 0 || stopped;
+    const finished = r <= 0;
     c.eip = finished ? i.next : i.eip;
     if (conditional && !finished) {
       c.repResume = true;
@@ -184,6 +165,32 @@ function repeated(kind: Kind, size: number) {
     }
     c.stopBlock = true;
   };
+}
+
+/**
+ * Up to REP_CHUNK iterations of a REP instruction. Returns the count left when the chunk ran out
+ * (> 0), or 0 when the instruction is finished (count exhausted, or a REPE/REPNE condition ended it).
+ */
+function iterate(c: Cpu, i: Insn, kind: Kind, size: number, step: number, bulkable: boolean): number {
+  let n = count(c, i);
+  let budget = REP_CHUNK;
+  while (n !== 0 && budget > 0) {
+    if (bulkable && n > 1) {
+      const done = bulk(c, i, kind, size, step, Math.min(n, budget));
+      if (done > 0) {
+        n -= done;
+        budget -= done;
+        setCount(c, i, n);
+        continue;
+      }
+    }
+    const more = once(c, i, kind, size, step);
+    n = i.a32 ? (n - 1) >>> 0 : (n - 1) & 0xffff;
+    setCount(c, i, n);
+    budget--;
+    if (!more) return 0;
+  }
+  return n;
 }
 
 /**
