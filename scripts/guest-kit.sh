@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 done
 
 # The modules later work needs (names as modprobe takes them). Their dependencies come along.
-MODULES=(xen-blkfront xen-netfront ata_piix ata_generic sd_mod e1000 ext4 crc32c_generic)
+MODULES=(xen-blkfront xen-netfront ata_piix ata_generic sd_mod sr_mod isofs e1000 ext4 crc32c_generic)
 
 log() { echo "guest-kit: $*" >&2; }
 die() { log "$*"; exit 1; }
