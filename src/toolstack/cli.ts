@@ -8,6 +8,7 @@ import { selfTestProgram } from '../machine/selftest.js';
 import { setLogSink } from '../base/log.js';
 import { EXIT_USAGE, runPc } from './run-pc.js';
 import { runPvh } from './run-pvh.js';
+import { runHvm } from './run-hvm.js';
 import { create, CreateUsageError } from './create.js';
 import { ConfigError } from './xlcfg.js';
 import type { ClockMode } from '../machine/clock.js';
@@ -17,8 +18,12 @@ const USAGE = `usage: tsxen <command> [options]
 commands:
   selftest            run the built-in CPU self-test guest (no files needed)
   run [options]       boot a Linux kernel on the emulated PC, console on the terminal
-      --type pc|pvh       pc: direct boot on the emulated PC (serial console);
-                          pvh: a Xen PVH domain (PV console hvc0)
+      --type pc|pvh|hvm   pc: direct boot on the emulated PC (serial console);
+                          pvh: a Xen PVH domain (PV console hvc0);
+                          hvm: a whole PC with SeaBIOS booting from --disk (serial console)
+      --disk FILE         (hvm) raw disk image, repeatable: primary master, primary slave,
+                          secondary master, secondary slave (scripts/make-disk.sh builds one)
+      --bios FILE         (hvm) BIOS image (default: Debian's SeaBIOS, package seabios)
       --kernel FILE       bzImage or ELF vmlinux to boot (default: the bundled guest)
       --initrd FILE       initial ramdisk
       --cmdline STR       kernel command line (default: console=ttyS0, or console=hvc0 for pvh)
@@ -70,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof Error && (e.name === 'BootImageError' || /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must|cannot open disk image|disk image)/.test(e.message))) {
+    if (e instanceof Error && (e.name === 'BootImageError' || /^(cannot read|kernel image|kernel is not|boot protocol|not enough memory|kernel command line|memory must|cannot open disk image|disk image|BIOS image)/.test(e.message))) {
       process.stderr.write(`tsxen: ${e.message}\n`);
       return EXIT_USAGE;
     }
@@ -109,6 +114,8 @@ async function run(args: string[]): Promise<number> {
       clock: { type: 'string' },
       'no-reboot': { type: 'boolean' },
       timeout: { type: 'string' },
+      disk: { type: 'string', multiple: true },
+      bios: { type: 'string' },
     },
     strict: true,
   });
@@ -119,21 +126,33 @@ async function run(args: string[]): Promise<number> {
   if (memoryMiB < 32) throw new UsageError(`--memory ${memoryMiB} is too little: a Linux guest needs at least 32 MiB`);
   if (memoryMiB > 2000) throw new UsageError(`--memory ${memoryMiB} is more than the supported 2000 MiB`);
   const type = values.type ?? 'pc';
-  if (type !== 'pc' && type !== 'pvh') {
-    throw new UsageError(`--type must be pc (direct boot on the emulated PC) or pvh (a Xen PVH domain), got '${type}'`);
+  if (type !== 'pc' && type !== 'pvh' && type !== 'hvm') {
+    throw new UsageError(`--type must be pc (direct boot on the emulated PC), pvh (a Xen PVH domain) or hvm (SeaBIOS booting a disk), got '${type}'`);
+  }
+  if (type === 'hvm') {
+    for (const k of ['kernel', 'initrd', 'cmdline'] as const) {
+      if (values[k] !== undefined) throw new UsageError(`--${k} does not apply to --type hvm: the boot loader on the disk loads the kernel`);
+    }
+    if (!values.disk?.length) throw new UsageError('--type hvm needs --disk FILE (a bootable raw image; scripts/make-disk.sh builds one)');
+  } else if (values.disk !== undefined || values.bios !== undefined) {
+    throw new UsageError(`--disk and --bios apply to --type hvm only`);
   }
   const clock = values.clock ?? 'host';
   if (clock !== 'host' && clock !== 'deterministic') throw new UsageError(`--clock must be host or deterministic, got '${clock}'`);
   if (values.timeout !== undefined && !/^[1-9][0-9]*$/.test(values.timeout)) throw new UsageError(`--timeout must be a whole number of seconds`);
+  const common = {
+    memoryMiB,
+    clockMode: clock as ClockMode,
+    noReboot: values['no-reboot'] ?? false,
+    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : 0,
+  };
+  if (type === 'hvm') return runHvm({ ...common, kernel: '', cmdline: '', disks: values.disk ?? [], bios: values.bios });
   const kernel = values.kernel ?? DEFAULT_KERNEL;
   const initrd = values.initrd ?? (values.kernel === undefined ? DEFAULT_INITRD : undefined);
   return (type === 'pvh' ? runPvh : runPc)({
     kernel,
     initrd,
     cmdline: values.cmdline ?? (type === 'pvh' ? 'console=hvc0' : 'console=ttyS0'),
-    memoryMiB,
-    clockMode: clock as ClockMode,
-    noReboot: values['no-reboot'] ?? false,
-    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : 0,
+    ...common,
   });
 }

@@ -9,8 +9,10 @@
  * on_crash) without disturbing the others. The process exits when every domain is gone, with
  * the first domain's status (0 power-off, 1 crash, 3 reboot with on_reboot=destroy).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { PvhMachine, type PvhStatus } from '../machine/pvh.js';
+import { HvmMachine, type HvmStatus } from '../machine/hvm.js';
+import { DEFAULT_BIOS } from './run-hvm.js';
 import { XenHost } from '../machine/xen-host.js';
 import { VirtualSwitch } from '../net/switch.js';
 import { HostEndpoint } from '../net/host-endpoint/index.js';
@@ -47,8 +49,17 @@ export function parseCreateArgs(args: string[]): CreateRequest {
 
 interface Prepared {
   cfg: DomainConfig;
-  elf: Uint8Array;
+  /** pvh: the kernel's ELF image and initrd. */
+  elf?: Uint8Array;
   initrd?: Uint8Array;
+  /** hvm: the BIOS image. */
+  bios?: Uint8Array;
+}
+
+/** IDE position (primary master, primary slave, secondary master, secondary slave) of an HVM vdev. */
+export function idePosition(vdev: string): number | undefined {
+  const m = /^(?:hd|sd|xvd)([a-d])$/.exec(vdev);
+  return m ? m[1].charCodeAt(0) - 97 : undefined;
 }
 
 /** Reads and validates one domain's config and files; every problem is one line. */
@@ -60,10 +71,27 @@ async function prepare(path: string, overrides: string[]): Promise<Prepared> {
     throw new ConfigError(`cannot read config '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const cfg = parseDomainConfig(text, overrides, path);
-  if (cfg.type !== 'pvh') throw new ConfigError(`${path}: type '${cfg.type}' is not supported yet (only pvh)`);
+  if (cfg.type !== 'pvh' && cfg.type !== 'hvm') throw new ConfigError(`${path}: type '${cfg.type}' is not supported yet (pvh or hvm)`);
   if (cfg.vcpus !== 1) throw new ConfigError(`${path}: vcpus = ${cfg.vcpus}: only 1 vCPU per domain is supported yet`);
-  if (!cfg.kernel) throw new ConfigError(`${path}: 'kernel' is required for a pvh domain`);
   if (cfg.memoryMiB < 32 || cfg.memoryMiB > 2000) throw new ConfigError(`${path}: memory = ${cfg.memoryMiB}: must be 32..2000 MiB`);
+  if (cfg.type === 'hvm') {
+    if (cfg.kernel) throw new ConfigError(`${path}: 'kernel' does not apply to an hvm domain (it boots from its disk)`);
+    if (cfg.disks.length === 0) throw new ConfigError(`${path}: an hvm domain needs a bootable disk (disk = ['image.img,raw,hda,rw'])`);
+    const seen = new Set<number>();
+    for (const d of cfg.disks) {
+      const pos = idePosition(d.vdev);
+      if (pos === undefined) throw new ConfigError(`${path}: disk ${d.vdev}: an hvm domain has 4 IDE positions, hda-hdd (or xvda-xvdd)`);
+      if (seen.has(pos)) throw new ConfigError(`${path}: disk ${d.vdev}: IDE position ${pos} is used twice`);
+      seen.add(pos);
+      if (d.devtype === 'cdrom') throw new ConfigError(`${path}: disk ${d.vdev}: cdrom is not supported yet`);
+    }
+    if (cfg.vifs.length > 0) throw new ConfigError(`${path}: vif is not supported yet for an hvm domain`);
+    if (cfg.boot !== undefined && cfg.boot !== 'c') throw new ConfigError(`${path}: boot = '${cfg.boot}': only 'c' (the first disk) is supported yet`);
+    if (cfg.serial !== undefined && cfg.serial !== 'pty') throw new ConfigError(`${path}: serial = '${cfg.serial}': only 'pty' (the console) is supported`);
+    if (!existsSync(DEFAULT_BIOS)) throw new ConfigError(`${path}: cannot read BIOS '${DEFAULT_BIOS}': no such file (apt-get install seabios)`);
+    return { cfg, bios: readGuestFile(DEFAULT_BIOS, 'BIOS') };
+  }
+  if (!cfg.kernel) throw new ConfigError(`${path}: 'kernel' is required for a pvh domain`);
   for (const d of cfg.disks) if (d.devtype === 'cdrom') throw new ConfigError(`${path}: disk ${d.vdev}: cdrom is not supported for pvh`);
   const elf = await kernelElf(readGuestFile(cfg.kernel, 'kernel'), nodeDecompress);
   const initrd = cfg.ramdisk ? readGuestFile(cfg.ramdisk, 'ramdisk') : undefined;
@@ -71,7 +99,7 @@ async function prepare(path: string, overrides: string[]): Promise<Prepared> {
 }
 
 /** The exit status a finished domain stands for. */
-function statusCode(s: PvhStatus): number {
+function statusCode(s: DomainStatus): number {
   switch (s.kind) {
     case 'poweroff': return EXIT_POWEROFF;
     case 'reset': return EXIT_REBOOT;
@@ -79,7 +107,7 @@ function statusCode(s: PvhStatus): number {
   }
 }
 
-function actionFor(cfg: DomainConfig, s: PvhStatus): LifecycleAction {
+function actionFor(cfg: DomainConfig, s: DomainStatus): LifecycleAction {
   return s.kind === 'poweroff' ? cfg.onPoweroff : s.kind === 'reset' ? cfg.onReboot : cfg.onCrash;
 }
 
@@ -105,7 +133,8 @@ export async function create(args: string[]): Promise<number> {
     return s;
   };
   let detached = false;
-  let first: PvhMachine | null = null;
+  let first: Domain | null = null;
+  let hvmDomids = 1000;
   const term = req.console ? attachConsole((b) => first?.input(b), () => { detached = true; }) : null;
   const prefixed = (name: string) => {
     let atLineStart = true;
@@ -122,7 +151,7 @@ export async function create(args: string[]): Promise<number> {
     };
   };
 
-  interface Running { p: Prepared; m: PvhMachine; stores: FileBlockStore[]; waitUntil: number }
+  interface Running { p: Prepared; m: Domain; stores: FileBlockStore[]; waitUntil: number }
   const build = (p: Prepared, k: number): Running => {
     const stores: FileBlockStore[] = [];
     const disks: PvDisk[] = [];
@@ -132,13 +161,25 @@ export async function create(args: string[]): Promise<number> {
         stores.push(store);
         disks.push({ vdev: d.vdev, store, readOnly: d.access === 'ro', params: d.target });
       }
-      const m = new PvhMachine({
-        host, name: p.cfg.name, memoryMiB: p.cfg.memoryMiB, kernelElf: p.elf, initrd: p.initrd, cmdline: p.cfg.cmdline,
-        clockMode: 'host', hostNowNs: () => performance.now() * 1e6, wallclockMs: Date.now(),
-        consoleOutput: k === 0 && term ? (b) => term.output.write(b) : prefixed(p.cfg.name),
-        disks,
-        vifs: p.cfg.vifs.map((v, i) => ({ mac: v.mac ?? defaultMac(k, i), bridge: v.bridge ?? 'xenbr0', switch: switchFor(v.bridge ?? 'xenbr0') })),
-      });
+      const consoleOutput = k === 0 && term ? (b: Uint8Array) => term.output.write(b) : prefixed(p.cfg.name);
+      let m: Domain;
+      if (p.cfg.type === 'hvm') {
+        const ide: (FileBlockStore | undefined)[] = [];
+        p.cfg.disks.forEach((d, i) => { ide[idePosition(d.vdev)!] = stores[i]; });
+        const byte = new Uint8Array(1);
+        m = hvmDomain(++hvmDomids, new HvmMachine({
+          memoryMiB: p.cfg.memoryMiB, bios: p.bios!, clockMode: 'host', hostNowNs: () => performance.now() * 1e6,
+          wallclockMs: Date.now(), serialOutput: (b) => { byte[0] = b; consoleOutput(byte); }, disks: ide,
+        }));
+      } else {
+        m = new PvhMachine({
+          host, name: p.cfg.name, memoryMiB: p.cfg.memoryMiB, kernelElf: p.elf!, initrd: p.initrd, cmdline: p.cfg.cmdline,
+          clockMode: 'host', hostNowNs: () => performance.now() * 1e6, wallclockMs: Date.now(),
+          consoleOutput,
+          disks,
+          vifs: p.cfg.vifs.map((v, i) => ({ mac: v.mac ?? defaultMac(k, i), bridge: v.bridge ?? 'xenbr0', switch: switchFor(v.bridge ?? 'xenbr0') })),
+        });
+      }
       if (k === 0) first = m;
       process.stderr.write(`tsxen: domain ${m.domid} '${p.cfg.name}' created\n`);
       return { p, m, stores, waitUntil: 0 };
@@ -164,7 +205,7 @@ export async function create(args: string[]): Promise<number> {
           minWait = Math.min(minWait, r.waitUntil - now);
           continue;
         }
-        let s: PvhStatus;
+        let s: DomainStatus;
         try {
           s = r.m.step(1_000_000);
         } catch (e) {
@@ -198,6 +239,24 @@ export async function create(args: string[]): Promise<number> {
     term?.detach();
     for (const r of running) if (r) for (const s of r.stores) s.close();
   }
+}
+
+type DomainStatus = PvhStatus | HvmStatus;
+
+/** What the create loop needs of a running domain, whatever its type. */
+interface Domain {
+  readonly domid: number;
+  step(maxInstructions: number): DomainStatus;
+  input(bytes: Uint8Array): void;
+  destroy(): void;
+}
+
+/**
+ * An HVM domain in the create loop. It has no Xen interface yet (that comes with PVHVM), so its
+ * number is only a label, from a range PVH domain IDs do not reach here.
+ */
+function hvmDomain(domid: number, m: HvmMachine): Domain {
+  return { domid, step: (n) => m.step(n), input: (b) => m.input(b), destroy: () => {} };
 }
 
 /** A MAC in Xen's OUI 00:16:3e, unique in this process: the domain's position and the vif index. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { PcMachine } from '../machine/pc.js';
-import { drive } from './drive.js';
+import { drive, type MachineStatus, type Steppable } from './drive.js';
 import { attachConsole } from '../host/node/console.js';
 import type { ClockMode } from '../machine/clock.js';
 
@@ -37,13 +37,7 @@ export function readGuestFile(path: string, what: string): Uint8Array {
 export async function runPc(o: RunOptions): Promise<number> {
   const kernel = readGuestFile(o.kernel, 'kernel');
   const initrd = o.initrd ? readGuestFile(o.initrd, 'initrd') : undefined;
-  let detached = false;
-  const interactive = o.script === undefined;
-  const console = interactive
-    ? attachConsole((b) => m.input(b), () => { detached = true; })
-    : { output: { write: (b: Uint8Array) => void process.stdout.write(b) }, detach() {} };
-  const out = new Uint8Array(1);
-  const m: PcMachine = new PcMachine({
+  return superviseConsole(o, (serialOutput) => new PcMachine({
     memoryMiB: o.memoryMiB,
     kernel,
     initrd,
@@ -51,13 +45,34 @@ export async function runPc(o: RunOptions): Promise<number> {
     clockMode: o.clockMode,
     hostNowNs: () => performance.now() * 1e6,
     wallclockMs: Date.now(),
-    serialOutput: (b) => {
+    serialOutput,
+  }));
+}
+
+/** A machine with its console on COM1 that reboots in place (the emulated PC, HVM). */
+export interface SerialConsoleMachine extends Steppable<MachineStatus> {
+  input(bytes: Uint8Array): void;
+  reboot(): void;
+}
+
+/**
+ * Runs a serial-console machine on the terminal (raw mode; Ctrl-] detaches) or on `o.script`,
+ * restarting it on guest reboots unless `o.noReboot`, and maps how it ends to the exit status.
+ */
+export async function superviseConsole(o: RunOptions, build: (serialOutput: (byte: number) => void) => SerialConsoleMachine): Promise<number> {
+  let detached = false;
+  let m: SerialConsoleMachine | null = null;
+  const interactive = o.script === undefined;
+  const console = interactive
+    ? attachConsole((b) => m?.input(b), () => { detached = true; })
+    : { output: { write: (b: Uint8Array) => void process.stdout.write(b) }, detach() {} };
+  const out = new Uint8Array(1);
+  try {
+    m = build((b) => {
       out[0] = b;
       console.output.write(out);
-    },
-  });
-  if (o.script) m.input(o.script);
-  try {
+    });
+    if (o.script) m.input(o.script);
     for (;;) {
       const s = await drive(m, { timeoutMs: o.timeoutMs, detached: () => detached });
       switch (s.kind) {

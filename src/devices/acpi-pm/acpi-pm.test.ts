@@ -88,18 +88,20 @@ test('SCI_EN is set at reset (no SMI_CMD: always in ACPI mode) and gates the SCI
   assert.equal(t.sci(), true);
 });
 
-test('SLP_EN with the S5 sleep type powers off; other sleep types are ignored; SLP_EN reads 0', () => {
+test('SLP_EN with the S5 sleep type powers off (PIIX4 encoding: SUS_TYP 0 = soft off); other types are ignored; SLP_EN reads 0', () => {
   const t = setup();
   t.io.ioWrite(4, 2, 0x0001 | (1 << 10)); // SLP_TYP = 1 staged (ACPICA writes the type first)
   t.io.ioWrite(4, 2, 0x0001 | (1 << 10) | 0x2000);
   assert.equal(t.powerOffs(), 0, 'S1 ignored');
   assert.equal(t.io.ioRead(4, 2), 0x0001 | (1 << 10), 'SLP_EN is write-only');
-  t.io.ioWrite(4, 2, 0x0001 | (5 << 10));
-  assert.equal(t.powerOffs(), 0);
   t.io.ioWrite(4, 2, 0x0001 | (5 << 10) | 0x2000);
-  assert.equal(t.powerOffs(), 1);
-  const u = setup({ s5SlpTyp: 0 });
-  u.io.ioWrite(4, 2, 0x2001);
+  assert.equal(t.powerOffs(), 0, 'SUS_TYP 5 is "working" on a PIIX4, not soft off');
+  t.io.ioWrite(4, 2, 0x0001);
+  assert.equal(t.powerOffs(), 0, 'no SLP_EN, no sleep');
+  t.io.ioWrite(4, 2, 0x2001);
+  assert.equal(t.powerOffs(), 1, 'SUS_TYP 0 with SLP_EN: soft off');
+  const u = setup({ s5SlpTyp: 5 });
+  u.io.ioWrite(4, 2, 0x0001 | (5 << 10) | 0x2000);
   assert.equal(u.powerOffs(), 1, 'a configurable S5 value');
 });
 

@@ -20,8 +20,9 @@
  * set and an enabled status bit is set. SMI_CMD is 0 in our FADT, which tells the OS the platform
  * is always in ACPI mode, so SCI_EN is set at reset (as firmware would have done).
  *
- * Sleep: writing SLP_EN with SLP_TYP equal to the S5 value (5 by default, the value our DSDT's
- * \_S5 package names) calls `onPowerOff`. Other sleep types (S1-S4) are not implemented: logged
+ * Sleep: writing SLP_EN with SLP_TYP equal to the S5 value calls `onPowerOff`. The default is 0,
+ * the PIIX4's own encoding (its PMCNTRL SUS_TYP 000b is Soft Off), which is what our DSDT's \_S5
+ * and the DSDT SeaBIOS builds for an HVM guest both name. Other sleep types (S1-S4) are not implemented: logged
  * once and ignored, so the OS simply continues.
  *
  * The reset register named in our FADT is the PIIX3's 0CF9h (src/devices/pci/piix3.ts).
@@ -48,8 +49,12 @@ export const PM_TMR_LEN = 4;
 export const GPE0_LEN = 4;
 export const ACPI_PM_BLOCK_SIZE = 0x40;
 
-/** SLP_TYP value for S5 (soft off) unless configured otherwise; our DSDT's \_S5 says the same. */
-export const DEFAULT_S5_SLP_TYP = 5;
+/**
+ * SLP_TYP value for S5 (soft off) unless configured otherwise: 0, as the PIIX4 encodes Soft Off.
+ * Our DSDT's \_S5 says the same, and so does the one SeaBIOS writes for HVM guests (it assumes
+ * the PIIX4 encoding), so one device serves both firmware paths.
+ */
+export const DEFAULT_S5_SLP_TYP = 0;
 
 // PM1 status/enable bits.
 export const TMR_STS = 1 << 0;

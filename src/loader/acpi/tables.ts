@@ -222,7 +222,7 @@ function resolve(c: AcpiConfig): Resolved {
     sciIrq,
     levelIrqs: [...new Set([...(profile === 'pc' ? [sciIrq] : []), ...(c.levelIrqs ?? [])])].sort((a, b) => a - b),
     reset: c.resetRegister ?? { port: 0xcf9, value: 0x06 },
-    s5: c.s5SlpTyp ?? 5,
+    s5: c.s5SlpTyp ?? 0,
     pciHole: c.pciHole ?? DEFAULT_PCI_HOLE,
     vga: c.vga ?? false,
     century: c.rtcCentury ?? 0,
