@@ -46,6 +46,7 @@ import { Piix4PowerManagement, PIIX4_PM_IO_SIZE } from '../devices/pci/piix4-pm.
 import { AcpiPm, DEFAULT_S5_SLP_TYP } from '../devices/acpi-pm/acpi-pm.js';
 import { IDE_LEGACY, Piix3Ide } from '../devices/ide/piix3-ide.js';
 import type { DmaMemory } from '../devices/ide/ide-channel.js';
+import { XEN_IOPORT_BASE, XenPlatformPci, type UnplugRequest } from '../devices/xen-platform/xen-platform.js';
 import type { BlockStore } from '../pv/block/block-store.js';
 import { buildAcpiTables, DEFAULT_PC_PM_BASE, type AcpiTables } from '../loader/acpi/tables.js';
 
@@ -102,6 +103,12 @@ export interface PcPlatformOptions {
   ideDisks?: Array<BlockStore | undefined>;
   /** Guest memory for the IDE bus master (BAR 4, multiword DMA); absent: PIO only. */
   ideDma?: DmaMemory;
+  /**
+   * Attach the Xen platform PCI device (at 00:`device`.0, default 3) and its unplug ports at
+   * 10h-13h. An unplug request removes the IDE disks it names here; `unplug` (if given) hears
+   * every request afterwards, for devices the platform does not own (emulated NICs).
+   */
+  xenPlatform?: { device?: number; unplug?: (req: UnplugRequest) => void };
 }
 
 /** Sources that drive an ISA IRQ line, wired-OR. */
@@ -124,6 +131,8 @@ export class PcPlatform {
   readonly acpiPm: AcpiPm;
   /** The PIIX3 IDE function, when `ideDisks` was given. */
   readonly ide: Piix3Ide | undefined;
+  /** The Xen platform device, when `xenPlatform` was given. */
+  readonly xenPlatform: XenPlatformPci | undefined;
   /** IA32_APIC_BASE, for the CPU's MSR file. */
   readonly apicBaseMsr: MsrHandler;
   /** Per ISA IRQ, the set of sources driving it high. */
@@ -182,6 +191,16 @@ export class PcPlatform {
       });
       this.pci.attach(1, 1, this.ide);
     }
+    if (o.xenPlatform) {
+      const hook = o.xenPlatform.unplug;
+      this.xenPlatform = new XenPlatformPci({
+        unplug: (req) => {
+          if (req.allIdeDisks || req.auxIdeDisks) this.ide?.unplugDisks(req.allIdeDisks);
+          hook?.(req);
+        },
+      });
+      this.pci.attach(o.xenPlatform.device ?? 3, 0, this.xenPlatform);
+    }
 
     this.apicBaseMsr = {
       read: (index) => (index === MSR_APIC_BASE ? this.lapic.readApicBase() : null),
@@ -226,6 +245,7 @@ export class PcPlatform {
         p.register(IDE_LEGACY[c].control, 1, ch.controlBlock());
       });
     }
+    if (this.xenPlatform) p.register(XEN_IOPORT_BASE, 4, this.xenPlatform.unplugPorts);
     const dbg = this.o.debugOutput;
     p.register(0xe9, 1, { name: 'debugcon', ioRead: () => 0xe9, ioWrite: (_o, _s, v) => dbg?.(v & 0xff) });
   }

@@ -265,6 +265,18 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     return this.drives[this.sel] ?? this.drives[this.sel ^ 1];
   }
 
+  /**
+   * Removes the disk at position `dev` (0 master, 1 slave), as the Xen platform device's unplug
+   * does: a command in flight on it is dropped, and the position then reads as absent.
+   */
+  unplugDrive(dev: 0 | 1): void {
+    if (!this.drives[dev]) return;
+    this.drives[dev] = undefined;
+    if (this.xfer?.dev === dev) this.xfer = null;
+    if (this.dmaReq?.dev === dev) this.dmaReq = null;
+    this.updateIrq();
+  }
+
   /** Hardware reset (RESET-, power-on). */
   hardReset(): void {
     for (const d of this.drives) d?.powerOn();

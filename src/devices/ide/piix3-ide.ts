@@ -118,6 +118,19 @@ export class Piix3Ide extends PciFunction {
     return this.bmPort;
   }
 
+  /**
+   * Xen unplug: removes every disk (`all`) or every disk but the primary master (auxiliary
+   * disks). Returns how many were removed.
+   */
+  unplugDisks(all: boolean): number {
+    let n = 0;
+    for (let c = 0; c < 2; c++) for (const d of [0, 1] as const) {
+      if (!all && c === 0 && d === 0) continue;
+      if (this.channels[c].drives[d]) { this.channels[c].unplugDrive(d); n++; }
+    }
+    return n;
+  }
+
   /** PCI reset (RST#) also resets the drives (the PIIX drives the IDE RESET- signal from it). */
   override reset(): void {
     super.reset();
