@@ -209,6 +209,7 @@ test('e1000: TSO splits a 3 x MSS payload with right lengths, IDs, sequence numb
   data(n, 3, 0x20000, 1500, R.TXD_TSE | R.TXD_EOP | R.TXD_RS, 0);
   n.e.writeReg(R.TDT, 4);
   assert.equal(n.sent.length, 3);
+  assert.equal(n.e.counters.tsoPackets, 1);
   n.sent.forEach((f, i) => {
     assert.equal(f.length, 54 + mss);
     assert.equal((f[16] << 8) | f[17], 40 + mss, 'IP total length');

@@ -88,6 +88,8 @@ export class E1000 extends PciFunction implements SwitchPort {
   private txTse = false;
   private txOverflow = false;
   private output: FrameSink | undefined;
+  /** Diagnostics (not architectural state, not saved): which offload paths the guest used. */
+  readonly counters = { tsoPackets: 0, checksumPackets: 0, rxDropped: 0 };
   private mmio: MmioHandler | undefined;
   private io: PortDevice | undefined;
 
@@ -373,6 +375,8 @@ export class E1000 extends PciFunction implements SwitchPort {
     if (bad || len < 14) return; // unreadable, oversized or runt: dropped
     const pkt = this.txBuf.slice(0, len);
     let frames: Uint8Array[];
+    if (this.txTse) this.counters.tsoPackets++;
+    else if (this.txPopts & R.POPTS_TXSM) this.counters.checksumPackets++;
     if (this.txTse) frames = segment(pkt, this.ctx, (this.txPopts & R.POPTS_IXSM) !== 0, (this.txPopts & R.POPTS_TXSM) !== 0);
     else {
       if (this.txPopts) applyChecksums(pkt, this.ctx, (this.txPopts & R.POPTS_IXSM) !== 0, (this.txPopts & R.POPTS_TXSM) !== 0);
@@ -441,6 +445,7 @@ export class E1000 extends PciFunction implements SwitchPort {
     const need = Math.ceil(data.length / bufSize);
     const free = n === 0 || head >= n || tail >= n ? 0 : (tail - head + n) % n;
     if (!this.busMaster() || need > free) {
+      this.counters.rxDropped++;
       this.count(R.MPC); this.count(R.RNBC);
       this.raise(R.ICR_RXO);
       return false;
