@@ -34,6 +34,7 @@ import {
 } from '../devices/fw-cfg/fw-cfg.js';
 import { TSC_HZ } from './pc.js';
 import type { BlockStore } from '../pv/block/block-store.js';
+import type { VirtualSwitch } from '../net/switch.js';
 
 export interface HvmOptions {
   memoryMiB: number;
@@ -58,6 +59,8 @@ export interface HvmOptions {
    * present, as on a PIIX3 board.
    */
   disks?: Array<BlockStore | undefined>;
+  /** An e1000 NIC at 00:03.0 on this switch (SeaBIOS assigns its BARs). */
+  nic?: { mac: Uint8Array; switch: VirtualSwitch };
 }
 
 export type HvmStatus = PcStatus;
@@ -177,6 +180,7 @@ export class HvmMachine {
       firmware: true,
       ideDisks: this.opts.disks ?? [],
       ideDma: this.guestMemory(),
+      nic: this.opts.nic && { ...this.opts.nic, dma: this.guestMemory() },
       hostBridge: {
         subsystem: QEMU_SUBSYSTEM,
         onPamChange: (index, value) => this.shadow.pamChanged(index, value),

@@ -126,9 +126,10 @@ test('reset control 0CF9h and the 8042 pulse request a reset; SLP_EN with S5 pow
   assert.equal(ev.resets.length, 1);
   p.ports.write(0x64, 1, 0xfe);
   assert.equal(ev.resets.length, 2);
-  p.ports.write(0x604, 2, (3 << 10) | (1 << 13)); // S3: not implemented, ignored
+  p.ports.write(0x604, 2, (1 << 10) | (1 << 13)); // PIIX4 SUS_TYP 1 (suspend to RAM): not implemented, ignored
+  p.ports.write(0x604, 2, (5 << 10) | (1 << 13)); // SUS_TYP 5 is "working" on a PIIX4
   assert.equal(ev.powerOffs.length, 0);
-  p.ports.write(0x604, 2, (5 << 10) | (1 << 13) | 1);
+  p.ports.write(0x604, 2, (0 << 10) | (1 << 13) | 1); // SUS_TYP 0: soft off, what \_S5 names
   assert.deepEqual(ev.powerOffs, ['ACPI S5 (PM1a_CNT SLP_EN)']);
 });
 

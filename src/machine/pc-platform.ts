@@ -22,7 +22,8 @@
  * Control register at CF9h), the PIIX4 PM block at PMBA (600h, as "firmware" left it). MMIO: the
  * local APIC page (FEE00000h, movable through IA32_APIC_BASE) and the I/O APIC page (FEC00000h).
  * PCI 00:00.0 i440FX host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.3 PIIX4 power management, and
- * with `ideDisks` 00:01.1 PIIX3 IDE (1F0h-1F7h/3F6h on IRQ 14, 170h-177h/376h on IRQ 15).
+ * with `ideDisks` 00:01.1 PIIX3 IDE (1F0h-1F7h/3F6h on IRQ 14, 170h-177h/376h on IRQ 15), and
+ * with `nic` 00:03.0 an Intel 82540EM (e1000) on a virtual switch, as QEMU places it.
  */
 import { log, logOnce } from '../base/log.js';
 import type { IrqLine } from '../bus/irq.js';
@@ -48,6 +49,10 @@ import { IDE_LEGACY, Piix3Ide } from '../devices/ide/piix3-ide.js';
 import type { DmaMemory } from '../devices/ide/ide-channel.js';
 import { XEN_IOPORT_BASE, XenPlatformPci, type UnplugRequest } from '../devices/xen-platform/xen-platform.js';
 import type { BlockStore } from '../pv/block/block-store.js';
+import { E1000 } from '../devices/e1000/e1000.js';
+import type { VirtualSwitch } from '../net/switch.js';
+import { pirqOf } from '../devices/pci/pci-bus.js';
+import { PIIX3_PIRQRC } from '../devices/pci/piix3.js';
 import { buildAcpiTables, DEFAULT_PC_PM_BASE, type AcpiTables } from '../loader/acpi/tables.js';
 
 /** ISA IRQ of the ACPI SCI (FADT SCI_INT, a level override in the MADT). */
@@ -104,12 +109,26 @@ export interface PcPlatformOptions {
   /** Guest memory for the IDE bus master (BAR 4, multiword DMA); absent: PIO only. */
   ideDma?: DmaMemory;
   /**
-   * Attach the Xen platform PCI device (at 00:`device`.0, default 3) and its unplug ports at
+   * Attach the Xen platform PCI device (at 00:`device`.0, default 2, so it and the e1000 at 00:03.0 can coexist) and its unplug ports at
    * 10h-13h. An unplug request removes the IDE disks it names here; `unplug` (if given) hears
    * every request afterwards, for devices the platform does not own (emulated NICs).
    */
   xenPlatform?: { device?: number; unplug?: (req: UnplugRequest) => void };
+  /** An e1000 at 00:03.0 with this MAC, a port of `switch`, DMA through `dma` (RAM only). */
+  nic?: PcNicOptions;
 }
+
+export interface PcNicOptions {
+  mac: Uint8Array;
+  switch: VirtualSwitch;
+  dma: DmaMemory;
+}
+
+/** Where "firmware" (the direct boot) places the e1000: QEMU's usual BARs, PIRQ -> IRQ 11. */
+export const PC_NIC_DEVICE = 3;
+export const PC_NIC_MMIO_BASE = 0xfebc0000;
+export const PC_NIC_IO_BASE = 0xc000;
+export const PC_NIC_IRQ = 11;
 
 /** Sources that drive an ISA IRQ line, wired-OR. */
 const SRC_DEVICE = 1, SRC_PIRQ = 2;
@@ -133,6 +152,8 @@ export class PcPlatform {
   readonly ide: Piix3Ide | undefined;
   /** The Xen platform device, when `xenPlatform` was given. */
   readonly xenPlatform: XenPlatformPci | undefined;
+  /** The e1000, when `nic` was given. */
+  readonly nic: E1000 | undefined;
   /** IA32_APIC_BASE, for the CPU's MSR file. */
   readonly apicBaseMsr: MsrHandler;
   /** Per ISA IRQ, the set of sources driving it high. */
@@ -199,7 +220,15 @@ export class PcPlatform {
           hook?.(req);
         },
       });
-      this.pci.attach(o.xenPlatform.device ?? 3, 0, this.xenPlatform);
+      this.pci.attach(o.xenPlatform.device ?? 2, 0, this.xenPlatform);
+    }
+    if (o.nic) {
+      const nic = new E1000({ mac: o.nic.mac, dma: o.nic.dma });
+      const sw = o.nic.switch;
+      nic.setOutput((f) => sw.input(nic, f));
+      this.nic = nic;
+      this.pci.attach(PC_NIC_DEVICE, 0, nic);
+      sw.attach(nic);
     }
 
     this.apicBaseMsr = {
@@ -221,6 +250,15 @@ export class PcPlatform {
   private firmwareInit(): void {
     this.lapic.firmwareVirtualWire();
     this.pmFunction.firmwareInit(DEFAULT_PC_PM_BASE);
+    if (this.nic) {
+      // As SeaBIOS would: BARs assigned, decoding and bus mastering on, INTA routed and named.
+      const p = pirqOf(PC_NIC_DEVICE, 1);
+      this.isaBridge.configWrite(PIIX3_PIRQRC + p, 1, PC_NIC_IRQ);
+      this.nic.configWrite(0x10, 4, PC_NIC_MMIO_BASE);
+      this.nic.configWrite(0x14, 4, PC_NIC_IO_BASE);
+      this.nic.configWrite(0x3c, 1, PC_NIC_IRQ);
+      this.nic.configWrite(0x04, 2, 0x0007);
+    }
   }
 
   private wirePorts(): void {
@@ -336,6 +374,11 @@ export class PcPlatform {
     if (this.lapicMappedAt !== undefined) this.o.mem.unmapMmio(this.lapic);
     this.lapicMappedAt = undefined;
     this.o.mem.unmapMmio(this.ioapic);
+    if (this.nic) {
+      this.o.nic?.switch.detach(this.nic);
+      const m = this.nic.mmioBar(0);
+      if (m) this.o.mem.unmapMmio(m);
+    }
     this.detached = true;
     this.o.mmioChanged?.();
   }

@@ -27,6 +27,7 @@ import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
 import { cpuHooks, stepPcPlatform, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
+import type { VirtualSwitch } from '../net/switch.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
 export interface PcOptions {
@@ -43,6 +44,8 @@ export interface PcOptions {
   serialOutput: (byte: number) => void;
   /** Bytes written to the Bochs/QEMU debug port 0xE9. */
   debugOutput?: (byte: number) => void;
+  /** An e1000 NIC at 00:03.0 on this switch (see PcPlatformOptions.nic). */
+  nic?: { mac: Uint8Array; switch: VirtualSwitch };
 }
 
 export type { PcStatus } from './pc-step.js';
@@ -112,7 +115,17 @@ export class PcMachine {
       ...cpuHooks(this.cpu, this.rq),
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
+      nic: this.opts.nic && { ...this.opts.nic, dma: this.ramDma() },
     });
+  }
+
+  /** Guest RAM for device DMA: in-bounds RAM only; writes go through the CPU (drops decoded code). */
+  private ramDma() {
+    const ok = (a: number, l: number) => Number.isInteger(a) && Number.isInteger(l) && a >= 0 && l >= 0 && a + l <= this.mem.ramSize;
+    return {
+      read: (a: number, l: number) => (ok(a, l) ? this.mem.u8.slice(a, a + l) : null),
+      write: (a: number, b: Uint8Array) => { if (!ok(a, b.length)) return false; this.cpu.writePhysBytes(a, b); return true; },
+    };
   }
 
   /** Loads the kernel, initrd, command line and zero page, and enters the 32-bit boot protocol. */

@@ -27,8 +27,8 @@ const cfgAddr = (dev: number, reg: number) => 0x80000000 | (dev << 11) | reg;
 
 test('Xen platform device: PCI identity, class, subsystem, INTA, BAR sizes and types', () => {
   const p = platform();
-  const rd = (reg: number) => { p.ports.write(0xcf8, 4, cfgAddr(3, reg)); return p.ports.read(0xcfc, 4); };
-  const wr = (reg: number, v: number) => { p.ports.write(0xcf8, 4, cfgAddr(3, reg)); p.ports.write(0xcfc, 4, v); };
+  const rd = (reg: number) => { p.ports.write(0xcf8, 4, cfgAddr(2, reg)); return p.ports.read(0xcfc, 4); };
+  const wr = (reg: number, v: number) => { p.ports.write(0xcf8, 4, cfgAddr(2, reg)); p.ports.write(0xcfc, 4, v); };
   assert.equal(rd(0x00), 0x00015853);
   assert.equal(rd(0x08), 0xff800001); // class FF80h, prog-if 0, revision 1
   assert.equal(rd(0x2c), 0x00015853);
