@@ -33,7 +33,7 @@ import {
   FW_CFG_SMBIOS_ENTRIES, FW_CFG_UUID, type FwCfgGuestMemory,
 } from '../devices/fw-cfg/fw-cfg.js';
 import { TSC_HZ } from './pc.js';
-import type { BlockStore } from '../pv/block/block-store.js';
+import type { IdeDevice } from '../devices/ide/ide-channel.js';
 
 export interface HvmOptions {
   memoryMiB: number;
@@ -57,7 +57,7 @@ export interface HvmOptions {
    * secondary slave (at most 4; undefined leaves a position empty). The IDE function is always
    * present, as on a PIIX3 board.
    */
-  disks?: Array<BlockStore | undefined>;
+  disks?: Array<IdeDevice | undefined>;
 }
 
 export type HvmStatus = PcStatus;

@@ -27,6 +27,7 @@ import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
 import { cpuHooks, stepPcPlatform, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
+import type { IdeDevice } from '../devices/ide/ide-channel.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
 export interface PcOptions {
@@ -43,6 +44,11 @@ export interface PcOptions {
   serialOutput: (byte: number) => void;
   /** Bytes written to the Bochs/QEMU debug port 0xE9. */
   debugOutput?: (byte: number) => void;
+  /**
+   * IDE devices on the PIIX3's IDE function (PIO only): primary master, primary slave, secondary
+   * master, secondary slave; absent: no IDE function.
+   */
+  ideDisks?: Array<IdeDevice | undefined>;
 }
 
 export type { PcStatus } from './pc-step.js';
@@ -112,6 +118,7 @@ export class PcMachine {
       ...cpuHooks(this.cpu, this.rq),
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
+      ...(this.opts.ideDisks ? { ideDisks: this.opts.ideDisks } : {}),
     });
   }
 
