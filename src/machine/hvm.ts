@@ -35,7 +35,6 @@ import {
 import { TSC_HZ } from './pc.js';
 import type { BlockStore } from '../pv/block/block-store.js';
 import type { VirtualSwitch } from '../net/switch.js';
-import type { IdeDevice } from '../devices/ide/ide-channel.js';
 
 export interface HvmOptions {
   memoryMiB: number;
@@ -59,7 +58,7 @@ export interface HvmOptions {
    * secondary slave (at most 4; undefined leaves a position empty). The IDE function is always
    * present, as on a PIIX3 board.
    */
-  disks?: Array<IdeDevice | undefined>;
+  disks?: Array<BlockStore | undefined>;
   /** An e1000 NIC at 00:03.0 on this switch (SeaBIOS assigns its BARs). */
   nic?: { mac: Uint8Array; switch: VirtualSwitch };
 }

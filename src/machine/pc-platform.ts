@@ -46,7 +46,7 @@ import { Piix3IsaBridge } from '../devices/pci/piix3.js';
 import { Piix4PowerManagement, PIIX4_PM_IO_SIZE } from '../devices/pci/piix4-pm.js';
 import { AcpiPm, DEFAULT_S5_SLP_TYP } from '../devices/acpi-pm/acpi-pm.js';
 import { IDE_LEGACY, Piix3Ide } from '../devices/ide/piix3-ide.js';
-import type { DmaMemory, IdeDevice } from '../devices/ide/ide-channel.js';
+import type { DmaMemory } from '../devices/ide/ide-channel.js';
 import { XEN_IOPORT_BASE, XenPlatformPci, type UnplugRequest } from '../devices/xen-platform/xen-platform.js';
 import type { BlockStore } from '../pv/block/block-store.js';
 import { E1000 } from '../devices/e1000/e1000.js';
@@ -105,7 +105,7 @@ export interface PcPlatformOptions {
    * IRQ 15) with these disks: primary master, primary slave, secondary master, secondary slave
    * (undefined = no drive). Absent: no IDE function (the direct-boot PC).
    */
-  ideDisks?: Array<IdeDevice | undefined>;
+  ideDisks?: Array<BlockStore | undefined>;
   /** Guest memory for the IDE bus master (BAR 4, multiword DMA); absent: PIO only. */
   ideDma?: DmaMemory;
   /**

@@ -28,7 +28,6 @@ import { MachineClock, type ClockMode } from './clock.js';
 import { cpuHooks, stepPcPlatform, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
 import type { VirtualSwitch } from '../net/switch.js';
-import type { IdeDevice } from '../devices/ide/ide-channel.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
 export interface PcOptions {
@@ -47,11 +46,6 @@ export interface PcOptions {
   debugOutput?: (byte: number) => void;
   /** An e1000 NIC at 00:03.0 on this switch (see PcPlatformOptions.nic). */
   nic?: { mac: Uint8Array; switch: VirtualSwitch };
-  /**
-   * IDE devices on the PIIX3's IDE function (PIO only): primary master, primary slave, secondary
-   * master, secondary slave; absent: no IDE function.
-   */
-  ideDisks?: Array<IdeDevice | undefined>;
 }
 
 export type { PcStatus } from './pc-step.js';
@@ -122,7 +116,6 @@ export class PcMachine {
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
       nic: this.opts.nic && { ...this.opts.nic, dma: this.ramDma() },
-      ...(this.opts.ideDisks ? { ideDisks: this.opts.ideDisks } : {}),
     });
   }
 

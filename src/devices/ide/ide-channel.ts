@@ -53,7 +53,6 @@ import type { Snapshottable } from '../../base/snapshot.js';
 import { base64ToBytes, bytesToBase64 } from '../../base/snapshot.js';
 import type { BlockStore } from '../../pv/block/block-store.js';
 import { identifyDevice, MAX_MULTIPLE } from './ata-identify.js';
-import { identifyPacketDevice, MmcUnit, SK_ILLEGAL_REQUEST, type MmcState } from './atapi.js';
 
 // Status register bits.
 export const ST_BSY = 0x80, ST_DRDY = 0x40, ST_DF = 0x20, ST_DSC = 0x10, ST_DRQ = 0x08, ST_ERR = 0x01;
@@ -87,9 +86,7 @@ export const CMD = {
   SEEK: 0x70,
   EXECUTE_DIAGNOSTIC: 0x90,
   INITIALIZE_PARAMS: 0x91,
-  PACKET: 0xa0,
   IDENTIFY_PACKET: 0xa1,
-  NOP: 0x00,
   READ_MULTIPLE: 0xc4,
   WRITE_MULTIPLE: 0xc5,
   SET_MULTIPLE: 0xc6,
@@ -168,32 +165,11 @@ export class AtaDrive {
   }
 }
 
-/**
- * A device position on a channel: an ATA hard disk (a bare `BlockStore` or `{kind: 'disk'}`) or an
- * ATAPI CD-ROM (`{kind: 'cdrom'}`, a read-only medium of 2048-byte sectors).
- */
-export type IdeDevice = BlockStore | { kind: 'disk'; store: BlockStore } | { kind: 'cdrom'; store: BlockStore };
-
-/** An ATAPI CD-ROM drive: the ATA-side state of `AtaDrive` plus its SCSI/MMC target. */
-export class AtapiDrive extends AtaDrive {
-  readonly mmc: MmcUnit;
-  constructor(store: BlockStore, serial: string) {
-    super(store, serial);
-    this.mmc = new MmcUnit(store);
-  }
-  override powerOn(): void {
-    super.powerOn();
-    this.mmc?.powerOn();
-  }
-}
-
 interface DmaRequest {
   dir: 'in' | 'out';
   lba: number;
   count: number;
   dev: number;
-  /** ATAPI: the data of the command (data-in), instead of lba/count sectors. */
-  data?: Uint8Array;
 }
 
 interface Transfer {
@@ -208,11 +184,6 @@ interface Transfer {
   block: number;
   /** The drive doing the transfer. */
   dev: number;
-  /** ATAPI: this data-out block is the command packet. */
-  cdb?: boolean;
-  /** ATAPI data-in: the command's data not yet put in a DRQ block, and the host's byte count limit. */
-  rest?: Uint8Array;
-  limit?: number;
 }
 
 export interface IdeDriveState {
@@ -224,8 +195,6 @@ export interface IdeDriveState {
   curSectorsPerTrack: number;
   writeCache: boolean;
   dmaMode: number;
-  /** ATAPI drives: sense and medium lock. */
-  mmc?: MmcState;
 }
 
 export interface IdeChannelState {
@@ -235,18 +204,16 @@ export interface IdeChannelState {
   device: number;
   control: number;
   drives: Array<IdeDriveState | null>;
-  xfer: null | { dir: 'in' | 'out'; buf: string; pos: number; lba: number; remaining: number; block: number; dev: number; cdb?: boolean; rest?: string; limit?: number };
+  xfer: null | { dir: 'in' | 'out'; buf: string; pos: number; lba: number; remaining: number; block: number; dev: number };
   /** Bus master: BMICOM, BMISTA, BMIDTP, and a DMA command waiting for it. */
   bm: { command: number; status: number; prdt: number };
-  dma: (Omit<DmaRequest, 'data'> & { data?: string }) | null;
-  /** The task file still holds the reset signature (it follows device selection). */
-  sig?: boolean;
+  dma: DmaRequest | null;
 }
 
 export interface IdeChannelOptions {
   name: string;
   /** Device 0 (master) and device 1 (slave); undefined = absent. */
-  disks: Array<IdeDevice | undefined>;
+  disks: Array<BlockStore | undefined>;
   irq: IrqTarget;
   /** Serial numbers (default "TSXEN-<name>-<n>"). */
   serials?: string[];
@@ -274,16 +241,11 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
   private bmPrdt = 0;
   private readonly pin: IrqPin;
   private readonly decodes: () => boolean;
-  /** Each device has its own task file on real hardware; this one is shared, so after a reset it shows the selected device's signature until the host writes it. */
-  private sigValid = true;
 
   constructor(readonly opts: IdeChannelOptions) {
     this.drives = [0, 1].map((i) => {
       const d = opts.disks[i];
-      if (!d) return undefined;
-      const serial = opts.serials?.[i] ?? `TSXEN-${opts.name}-${i}`;
-      if ('kind' in d && d.kind === 'cdrom') return new AtapiDrive(d.store, serial);
-      return new AtaDrive('kind' in d ? d.store : d, serial);
+      return d ? new AtaDrive(d, opts.serials?.[i] ?? `TSXEN-${opts.name}-${i}`) : undefined;
     });
     this.pin = new IrqPin(opts.irq);
     this.decodes = opts.decodes ?? (() => true);
@@ -334,19 +296,13 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     this.setSignature();
   }
 
-  /** The signature after reset / diagnostics: Count 01h, LBA 01h/00h/00h, Device 00h (ATA) or LBA 01h/14h/EBh (PACKET). */
+  /** ATA signature after reset / diagnostics: Count 01h, LBA 01h/00h/00h, Device 00h. */
   private setSignature(): void {
-    this.device = 0;
-    this.loadSignature(0);
-  }
-
-  private loadSignature(dev: number): void {
-    const packet = this.drives[dev] instanceof AtapiDrive;
     this.cur[C] = 1;
     this.cur[LL] = 1;
-    this.cur[LM] = packet ? 0x14 : 0;
-    this.cur[LH] = packet ? 0xeb : 0;
-    this.sigValid = true;
+    this.cur[LM] = 0;
+    this.cur[LH] = 0;
+    this.device = 0;
   }
 
   get irqLevel(): boolean {
@@ -409,11 +365,9 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     this.control &= ~DC_HOB;
     if (reg === REG_DEVICE) {
       this.device = value;
-      if (this.sigValid && this.drives[this.sel]) this.loadSignature(this.sel);
       this.updateIrq();
       return;
     }
-    this.sigValid = false;
     const k = reg === REG_FEATURE ? F : reg - 1;
     this.prev[k] = this.cur[k];
     this.cur[k] = value;
@@ -464,13 +418,6 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
   private blockDone(): void {
     const x = this.xfer!;
     const d = this.drives[x.dev]!;
-    if (d instanceof AtapiDrive) {
-      this.xfer = null;
-      if (!x.cdb && x.limit === undefined) { d.status = ST_DRDY | ST_DSC; return; } // IDENTIFY PACKET DEVICE
-      if (x.cdb) return this.atapiPacket(d, x.buf);
-      if (x.rest && x.rest.length > 0) return this.atapiDataBlock(d, x.rest, x.limit ?? 0xfffe);
-      return this.atapiDone(d);
-    }
     if (x.dir === 'in') {
       if (x.remaining > 0) {
         this.loadBlock(d, x);
@@ -540,7 +487,6 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     this.xfer = null;
     this.dmaReq = null;
     d.error = 0;
-    if (d instanceof AtapiDrive) return this.atapiCommand(d, cmd);
     switch (cmd) {
       case CMD.IDENTIFY: {
         const block = identifyDevice({
@@ -720,97 +666,6 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     d.status = ST_DRDY | ST_DSC | ST_DRQ; // no interrupt before the first data-out block
   }
 
-  // ---- PACKET devices ----------------------------------------------------------------------------
-
-  /** The ATA commands of a PACKET device (ATA/ATAPI-6: the PACKET command feature set's mandatory ones). */
-  private atapiCommand(d: AtapiDrive, cmd: number): void {
-    switch (cmd) {
-      case CMD.IDENTIFY_PACKET: {
-        const block = identifyPacketDevice({
-          serial: d.serial, dma: this.opts.dma !== undefined, dmaMode: d.dmaMode,
-          device: this.sel as 0 | 1, otherPresent: this.drives[this.sel ^ 1] !== undefined,
-        });
-        this.xfer = { dir: 'in', buf: block, pos: 0, lba: 0, remaining: 0, block: 1, dev: this.sel };
-        d.status = ST_DRDY | ST_DSC | ST_DRQ;
-        return this.raise(d);
-      }
-      case CMD.IDENTIFY:
-        // Aborted, with the PACKET signature in the task file so the host can tell what it has.
-        this.loadSignature(this.sel);
-        return this.fail(d, ER_ABRT);
-      case CMD.PACKET: {
-        const dma = (this.cur[F] & 1) !== 0;
-        if (dma && !this.opts.dma) return this.fail(d, ER_ABRT);
-        // The command packet phase: CoD = 1, I/O = 0, DRQ without an interrupt (IDENTIFY word 0 says so).
-        this.cur[C] = 0x01;
-        this.xfer = { dir: 'out', buf: new Uint8Array(12), pos: 0, lba: 0, remaining: 0, block: dma ? 1 : 0, dev: this.sel, cdb: true };
-        d.status = ST_DRDY | ST_DSC | ST_DRQ;
-        return;
-      }
-      case CMD.DEVICE_RESET:
-        // Resets this device alone: any command stops, the signature is loaded, no interrupt.
-        d.status = ST_DRDY | ST_DSC;
-        d.error = 0x01;
-        this.loadSignature(this.sel);
-        return this.updateIrq();
-      case CMD.SET_FEATURES: return this.setFeatures(d);
-      case CMD.CHECK_POWER_MODE:
-        this.cur[C] = 0xff;
-        return this.done(d);
-      case CMD.STANDBY_IMMEDIATE: case CMD.IDLE_IMMEDIATE:
-        return this.done(d);
-      default:
-        logOnce('info', 'ide', `atapi-cmd-${cmd}`, `${this.opts.name}: ATA command 0x${cmd.toString(16)} on a PACKET device: aborted`);
-        return this.fail(d, ER_ABRT);
-    }
-  }
-
-  /** The host has written the 12-byte command packet. */
-  private atapiPacket(d: AtapiDrive, cdb: Uint8Array): void {
-    const dma = this.opts.dma !== undefined && (this.cur[F] & 1) !== 0;
-    const r = d.mmc.execute(cdb);
-    if (!r.ok) return this.atapiFail(d, (d.mmc.sense[0] << 4) | ER_ABRT);
-    if (r.data.length === 0) return this.atapiDone(d);
-    if (dma) {
-      this.cur[C] = 0x02;
-      this.dmaReq = { dir: 'in', lba: 0, count: 0, dev: this.sel, data: r.data };
-      d.status = ST_DRDY | ST_DSC | ST_DRQ;
-      return this.runDma();
-    }
-    // The byte count limit: even, and 0 (which hosts must not use) taken as the largest.
-    let limit = this.cur[LM] | (this.cur[LH] << 8);
-    limit = limit === 0 ? 0xfffe : Math.max(2, limit & 0xfffe);
-    this.atapiDataBlock(d, r.data, limit);
-  }
-
-  /** Offers the next DRQ block of a PACKET data-in transfer: I/O = 1, CoD = 0, its length in LBA Mid/High. */
-  private atapiDataBlock(d: AtapiDrive, data: Uint8Array, limit: number): void {
-    const n = Math.min(limit, data.length);
-    this.xfer = { dir: 'in', buf: data.subarray(0, n), pos: 0, lba: 0, remaining: 0, block: 0, dev: this.sel, rest: data.subarray(n), limit };
-    this.cur[C] = 0x02;
-    this.cur[LM] = n & 0xff;
-    this.cur[LH] = n >> 8;
-    d.status = ST_DRDY | ST_DSC | ST_DRQ;
-    this.raise(d);
-  }
-
-  /** Command completion: I/O = 1, CoD = 1, DRQ clear, an interrupt. */
-  private atapiDone(d: AtapiDrive): void {
-    this.cur[C] = 0x03;
-    d.status = ST_DRDY | ST_DSC;
-    this.raise(d);
-  }
-
-  /** CHECK CONDITION: ERR with the sense key in Error bits 7:4. */
-  private atapiFail(d: AtapiDrive, error: number): void {
-    this.xfer = null;
-    this.dmaReq = null;
-    this.cur[C] = 0x03;
-    d.error = error;
-    d.status = ST_DRDY | ST_DSC | ST_ERR;
-    this.raise(d);
-  }
-
   // ---- bus master DMA ----------------------------------------------------------------------------
 
   private dmaCommand(d: AtaDrive, dir: 'in' | 'out', ext: boolean): void {
@@ -831,11 +686,10 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     if (!req || !mem || !(this.bmCommand & BMICOM_START) || !(this.opts.busMasterEnabled?.() ?? true)) return;
     this.dmaReq = null;
     const d = this.drives[req.dev]!;
-    const atapi = d instanceof AtapiDrive ? d : null;
-    const total = req.data ? req.data.length : req.count * SECTOR;
+    const total = req.count * SECTOR;
     const toMemory = req.dir === 'in';
-    let data: Uint8Array | null = req.data ?? null;
-    if (toMemory && !data) {
+    let data: Uint8Array | null = null;
+    if (toMemory) {
       data = new Uint8Array(total);
       try {
         d.store.read(req.lba * SECTOR, data);
@@ -872,15 +726,7 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     if (!ok || moved < total) {
       // Bus master stops with an error; the command fails.
       this.bmStatus = (this.bmStatus & ~BMISTA_ACTIVE) | BMISTA_ERROR;
-      if (atapi) {
-        atapi.mmc.sense = [SK_ILLEGAL_REQUEST, 0];
-        return this.atapiFail(atapi, ER_ABRT);
-      }
       return this.fail(d, ER_ABRT, req.lba);
-    }
-    if (atapi) {
-      if (eot && full) this.bmStatus &= ~BMISTA_ACTIVE;
-      return this.atapiDone(atapi);
     }
     if (!toMemory && !this.storeWrite(d, req.lba, out!)) {
       this.bmStatus = (this.bmStatus & ~BMISTA_ACTIVE) | BMISTA_ERROR;
@@ -985,15 +831,10 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
       drives: this.drives.map((d) => d ? {
         status: d.status, error: d.error, intPending: d.intPending, multiple: d.multiple,
         curHeads: d.curHeads, curSectorsPerTrack: d.curSectorsPerTrack, writeCache: d.writeCache, dmaMode: d.dmaMode,
-        ...(d instanceof AtapiDrive ? { mmc: d.mmc.save() } : {}),
       } : null),
-      xfer: x ? {
-        dir: x.dir, buf: bytesToBase64(x.buf), pos: x.pos, lba: x.lba, remaining: x.remaining, block: x.block, dev: x.dev,
-        ...(x.cdb ? { cdb: true } : {}), ...(x.rest ? { rest: bytesToBase64(x.rest) } : {}), ...(x.limit !== undefined ? { limit: x.limit } : {}),
-      } : null,
+      xfer: x ? { dir: x.dir, buf: bytesToBase64(x.buf), pos: x.pos, lba: x.lba, remaining: x.remaining, block: x.block, dev: x.dev } : null,
       bm: { command: this.bmCommand, status: this.bmStatus, prdt: this.bmPrdt },
-      dma: this.dmaReq ? { ...this.dmaReq, data: this.dmaReq.data ? bytesToBase64(this.dmaReq.data) : undefined } : null,
-      sig: this.sigValid,
+      dma: this.dmaReq ? { ...this.dmaReq } : null,
     };
   }
 
@@ -1014,23 +855,15 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
         status: ds.status, error: ds.error, intPending: ds.intPending, multiple: ds.multiple,
         curHeads: ds.curHeads, curSectorsPerTrack: ds.curSectorsPerTrack, writeCache: ds.writeCache, dmaMode: ds.dmaMode & 3,
       });
-      if (d instanceof AtapiDrive && ds.mmc) d.mmc.restore(ds.mmc);
     });
-    this.sigValid = s.sig ?? false;
     this.xfer = null;
     if (s.xfer) {
       const buf = base64ToBytes(s.xfer.buf);
       const x = s.xfer;
-      const packet = this.drives[x.dev] instanceof AtapiDrive;
-      if (!this.drives[x.dev] || (!packet && buf.length % SECTOR !== 0) || x.pos < 0 || x.pos >= buf.length || (x.pos & 1)) {
+      if (!this.drives[x.dev] || buf.length % SECTOR !== 0 || x.pos < 0 || x.pos >= buf.length || (x.pos & 1)) {
         throw new Error(`ide-${this.opts.name}: malformed saved transfer`);
       }
       this.xfer = { dir: x.dir, buf, pos: x.pos, lba: x.lba, remaining: x.remaining, block: x.block, dev: x.dev };
-      if (packet) {
-        if (x.cdb) this.xfer.cdb = true;
-        if (x.rest !== undefined) this.xfer.rest = base64ToBytes(x.rest);
-        if (x.limit !== undefined) this.xfer.limit = Math.max(2, x.limit & 0xfffe);
-      }
     }
     this.bmCommand = s.bm.command & (BMICOM_START | BMICOM_WRITE_TO_MEMORY);
     this.bmStatus = s.bm.status & (BMISTA_ACTIVE | BMISTA_ERROR | BMISTA_INTERRUPT | BMISTA_DRIVE_CAPABLE);
@@ -1038,8 +871,7 @@ export class IdeChannel implements Snapshottable<IdeChannelState> {
     this.dmaReq = null;
     if (s.dma) {
       if (!this.drives[s.dma.dev]) throw new Error(`ide-${this.opts.name}: malformed saved DMA request`);
-      const { data, ...rest } = s.dma;
-      this.dmaReq = { ...rest, ...(data !== undefined ? { data: base64ToBytes(data) } : {}) };
+      this.dmaReq = { ...s.dma };
     }
     this.pin.restoreLevel(this.computeIrq());
   }

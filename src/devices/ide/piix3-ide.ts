@@ -18,9 +18,10 @@
  * Not modelled: the timing registers (IDETIM other bits, SIDETIM at 44h) are plain storage.
  */
 import type { IrqTarget } from '../../bus/irq.js';
+import type { BlockStore } from '../../pv/block/block-store.js';
 import type { PortDevice } from '../../bus/port-bus.js';
 import { CMD_BUS_MASTER, CMD_IO, PciFunction, PCI_COMMAND, PCI_STATUS, type PciFunctionState } from '../pci/pci-function.js';
-import { IdeChannel, type DmaMemory, type IdeChannelState, type IdeDevice } from './ide-channel.js';
+import { IdeChannel, type DmaMemory, type IdeChannelState } from './ide-channel.js';
 
 export const PIIX3_IDETIM_PRIMARY = 0x40;
 export const PIIX3_IDETIM_SECONDARY = 0x42;
@@ -38,7 +39,7 @@ export const IDE_LEGACY = [
 
 export interface Piix3IdeOptions {
   /** Up to four disks: primary master, primary slave, secondary master, secondary slave (undefined = none). */
-  disks: Array<IdeDevice | undefined>;
+  disks: Array<BlockStore | undefined>;
   /** IRQ 14 and IRQ 15. */
   irqs: [IrqTarget, IrqTarget];
   /** Serial numbers by disk position (default derived from the position). */
