@@ -30,9 +30,10 @@ import { BiosRom, BiosShadow } from './hvm-firmware.js';
 import {
   e820File, FwCfg, FW_CFG_ACPI_TABLES, FW_CFG_BOOT_MENU, FW_CFG_E820_TABLE, FW_CFG_IRQ0_OVERRIDE,
   FW_CFG_MAX_CPUS, FW_CFG_NB_CPUS, FW_CFG_NOGRAPHIC, FW_CFG_NUMA, FW_CFG_PORT_SELECTOR, FW_CFG_RAM_SIZE,
-  FW_CFG_SMBIOS_ENTRIES, FW_CFG_UUID, type FwCfgGuestMemory,
+  FW_CFG_SMBIOS_ENTRIES, FW_CFG_UUID,
 } from '../devices/fw-cfg/fw-cfg.js';
 import { TSC_HZ } from './pc.js';
+import { guestDmaView, type GuestDmaView } from './guest-dma.js';
 import type { BlockStore } from '../pv/block/block-store.js';
 import type { VirtualSwitch } from '../net/switch.js';
 
@@ -120,23 +121,9 @@ export class HvmMachine {
   }
 
   /** Guest memory as a DMA master sees it (RAM below the top of RAM only; PAM applies below 1 MiB). */
-  private guestMemory(): FwCfgGuestMemory {
-    const inRam = (addr: number, len: number) => Number.isInteger(addr) && addr >= 0 && len >= 0 && addr + len <= this.mem.ramSize;
-    return {
-      read: (addr, len) => {
-        if (!inRam(addr, len)) return null;
-        const out = new Uint8Array(len);
-        for (let k = 0; k < len; k++) out[k] = this.mem.read(addr + k, 1);
-        return out;
-      },
-      write: (addr, bytes) => {
-        if (!inRam(addr, bytes.length)) return false;
-        // Through the CPU: PAM-shadowed pages route through the memory map, and decoded code
-        // over the target is dropped.
-        this.cpu.writePhysBytes(addr, bytes);
-        return true;
-      },
-    };
+  /** Guest RAM as the bus masters (fw_cfg DMA, IDE, e1000) see it. */
+  private guestMemory(): GuestDmaView {
+    return guestDmaView(this.mem, this.cpu);
   }
 
   private buildFwCfg(): FwCfg {

@@ -27,6 +27,7 @@ import type { IoApic } from '../devices/ioapic/ioapic.js';
 import { MachineClock, type ClockMode } from './clock.js';
 import { cpuHooks, stepPcPlatform, type PlatformRequests } from './pc-step.js';
 import { PcPlatform } from './pc-platform.js';
+import { guestDmaView } from './guest-dma.js';
 import type { VirtualSwitch } from '../net/switch.js';
 import { buildZeroPage, parseBzImage, pcE820, planBoot } from '../loader/bzimage.js';
 
@@ -115,17 +116,8 @@ export class PcMachine {
       ...cpuHooks(this.cpu, this.rq),
       serialOutput: this.opts.serialOutput,
       debugOutput: this.opts.debugOutput,
-      nic: this.opts.nic && { ...this.opts.nic, dma: this.ramDma() },
+      nic: this.opts.nic && { ...this.opts.nic, dma: guestDmaView(this.mem, this.cpu) },
     });
-  }
-
-  /** Guest RAM for device DMA: in-bounds RAM only; writes go through the CPU (drops decoded code). */
-  private ramDma() {
-    const ok = (a: number, l: number) => Number.isInteger(a) && Number.isInteger(l) && a >= 0 && l >= 0 && a + l <= this.mem.ramSize;
-    return {
-      read: (a: number, l: number) => (ok(a, l) ? this.mem.u8.slice(a, a + l) : null),
-      write: (a: number, b: Uint8Array) => { if (!ok(a, b.length)) return false; this.cpu.writePhysBytes(a, b); return true; },
-    };
   }
 
   /** Loads the kernel, initrd, command line and zero page, and enters the 32-bit boot protocol. */

@@ -141,6 +141,24 @@ export class PhysicalMemory {
     this.mmioCount.set(name, (this.mmioCount.get(name) ?? 0) + 1);
   }
 
+  /**
+   * Reads `length` bytes at `addr` as the bus would see them: whole RAM pages are copied, pages
+   * with an MMIO region (or a PAM-shadowed segment) are read byte by byte through their handler.
+   * The caller bounds `addr`/`length`; device DMA uses it through machine/guest-dma.ts.
+   */
+  readBytes(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let k = 0;
+    while (k < length) {
+      const a = addr + k;
+      const n = Math.min(length - k, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+      if (this.isRam(a)) out.set(this.u8.subarray(a, a + n), k);
+      else for (let j = 0; j < n; j++) out[k + j] = this.read(a + j, 1);
+      k += n;
+    }
+    return out;
+  }
+
   /** Copies bytes into guest physical memory (RAM only); used by loaders. */
   load(addr: number, bytes: Uint8Array): void {
     if (addr < 0 || addr + bytes.length > this.ramSize) {
