@@ -28,7 +28,8 @@ import { FileBlockStore } from '../src/host/node/file-block-store.js';
 import { nodeDecompress } from '../src/host/node/decompress.js';
 import { kernelElf } from '../src/loader/kernel-payload.js';
 import { drive, type MachineStatus } from '../src/toolstack/drive.js';
-import { DEFAULT_BIOS } from '../src/toolstack/run-hvm.js';
+import { readBios } from '../src/toolstack/run-hvm.js';
+import { HYPERVISOR } from '../src/xen/abi.js';
 
 const root = join(fileURLToPath(import.meta.url), '../../..');
 const argv = process.argv.slice(2);
@@ -90,7 +91,7 @@ async function buildMode(mode: Mode, dir: string, onConsole: (b: number) => void
       `quiet tsxen.modules=ata_piix,sd_mod tsxen.run="${cmd}"`], { stdio: ['ignore', 'ignore', 'inherit'] });
     const boot = new FileBlockStore(img, false);
     const m = new HvmMachine({
-      memoryMiB: 256, bios: new Uint8Array(readFileSync(DEFAULT_BIOS)), clockMode: 'host',
+      memoryMiB: 256, bios: readBios(), clockMode: 'host',
       hostNowNs: () => performance.now() * 1e6, wallclockMs: Date.now(), serialOutput: onConsole,
       disks: [boot, data.store],
     });
@@ -129,11 +130,8 @@ async function buildMode(mode: Mode, dir: string, onConsole: (b: number) => void
   };
 }
 
-/** Hypercall numbers as Xen's public headers name them (the ones a Linux guest uses). */
-const HYPERCALL_NAMES: Record<number, string> = {
-  1: 'mmu_update', 3: 'stack_switch', 12: 'memory_op', 17: 'xen_version', 20: 'grant_table_op',
-  24: 'vcpu_op', 29: 'sched_op', 32: 'event_channel_op', 33: 'physdev_op', 34: 'hvm_op', 15: 'set_timer_op',
-};
+/** Hypercall names by number, from the hypervisor's own table. */
+const HYPERCALL_NAMES = new Map<number, string>(Object.entries(HYPERVISOR).map(([name, nr]) => [nr, name]));
 
 function diff<K>(a: Map<K, number>, b: Map<K, number>): Map<K, number> {
   const out = new Map<K, number>();
@@ -201,7 +199,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const hc = diff(r.a.hypercalls, r.b.hypercalls);
     console.log(`| ${r.mode} | ${r.phase} | ${r.seconds.toFixed(1)} | ${r.mbps === undefined ? '' : r.mbps.toFixed(1)} | ${fmt(r.b.instructions - r.a.instructions)} | ` +
-      `${top(diff(r.a.ports, r.b.ports), (k) => k)} | ${top(diff(r.a.mmio, r.b.mmio), (k) => k)} | ${top(hc, (k) => HYPERCALL_NAMES[k] ?? `#${k}`)} | ` +
+      `${top(diff(r.a.ports, r.b.ports), (k) => k)} | ${top(diff(r.a.mmio, r.b.mmio), (k) => k)} | ${top(hc, (k) => HYPERCALL_NAMES.get(k) ?? `#${k}`)} | ` +
       `${fmt(r.b.evtchnSends - r.a.evtchnSends)} | ${fmt(r.b.grantAccesses - r.a.grantAccesses)} |`);
   }
 }

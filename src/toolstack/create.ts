@@ -9,10 +9,10 @@
  * on_crash) without disturbing the others. The process exits when every domain is gone, with
  * the first domain's status (0 power-off, 1 crash, 3 reboot with on_reboot=destroy).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PvhMachine, type PvhStatus } from '../machine/pvh.js';
 import { HvmMachine, type HvmStatus } from '../machine/hvm.js';
-import { DEFAULT_BIOS } from './run-hvm.js';
+import { readBios } from './run-hvm.js';
 import { XenHost } from '../machine/xen-host.js';
 import { VirtualSwitch } from '../net/switch.js';
 import { HostEndpoint } from '../net/host-endpoint/index.js';
@@ -88,8 +88,7 @@ async function prepare(path: string, overrides: string[]): Promise<Prepared> {
     if (cfg.vifs.length > 0) throw new ConfigError(`${path}: vif is not supported yet for an hvm domain`);
     if (cfg.boot !== undefined && cfg.boot !== 'c') throw new ConfigError(`${path}: boot = '${cfg.boot}': only 'c' (the first disk) is supported yet`);
     if (cfg.serial !== undefined && cfg.serial !== 'pty') throw new ConfigError(`${path}: serial = '${cfg.serial}': only 'pty' (the console) is supported`);
-    if (!existsSync(DEFAULT_BIOS)) throw new ConfigError(`${path}: cannot read BIOS '${DEFAULT_BIOS}': no such file (apt-get install seabios)`);
-    return { cfg, bios: readGuestFile(DEFAULT_BIOS, 'BIOS') };
+    return { cfg, bios: readBios() };
   }
   if (!cfg.kernel) throw new ConfigError(`${path}: 'kernel' is required for a pvh domain`);
   for (const d of cfg.disks) if (d.devtype === 'cdrom') throw new ConfigError(`${path}: disk ${d.vdev}: cdrom is not supported for pvh`);

@@ -17,12 +17,16 @@ export interface HvmRunOptions extends RunOptions {
   bios?: string;
 }
 
-export async function runHvm(o: HvmRunOptions): Promise<number> {
-  const biosPath = o.bios ?? DEFAULT_BIOS;
-  if (o.bios === undefined && !existsSync(biosPath)) {
-    throw new Error(`cannot read BIOS '${biosPath}': no such file (apt-get install seabios, or pass --bios FILE)`);
+/** The BIOS image: `path`, or Debian's SeaBIOS, with an install hint when that is missing. */
+export function readBios(path?: string): Uint8Array {
+  if (path === undefined && !existsSync(DEFAULT_BIOS)) {
+    throw new Error(`cannot read BIOS '${DEFAULT_BIOS}': no such file (apt-get install seabios, or pass --bios FILE)`);
   }
-  const bios = readGuestFile(biosPath, 'BIOS');
+  return readGuestFile(path ?? DEFAULT_BIOS, 'BIOS');
+}
+
+export async function runHvm(o: HvmRunOptions): Promise<number> {
+  const bios = readBios(o.bios);
   if (o.disks.length > 4) throw new Error(`disk images: at most 4 IDE disks, got ${o.disks.length}`);
   const disks = o.disks.map((path) => new FileBlockStore(path, false));
   return superviseConsole(o, (serialOutput) => new HvmMachine({

@@ -6,27 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dhcpCommands, initrdPath, kernelPath, runMachines } from './testing/guests.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { PcMachine, type PcStatus } from '../../src/machine/pc.js';
+import { PcMachine } from '../../src/machine/pc.js';
 import { VirtualSwitch } from '../../src/net/switch.js';
 import { HostEndpoint } from '../../src/net/host-endpoint/index.js';
 
-const root = join(fileURLToPath(import.meta.url), '../../../..');
-const kernelPath = join(root, 'guest/vmlinuz'), initrdPath = join(root, 'guest/initramfs.cpio.gz');
 
 test('e1000: Linux drives the 82540EM, leases an address over DHCP and pings the host endpoint', { timeout: 1_200_000 }, async (t) => {
   if (!existsSync(kernelPath)) return t.skip('guest/ not built (scripts/guest-kit.sh)');
   const sw = new VirtualSwitch();
   const ep = new HostEndpoint();
   ep.attach(sw);
-  const script = '#!/bin/sh\\n[ $1 = bound ] && ip addr add $ip/$mask dev $interface && ip route add default via $router\\nexit 0\\n';
   const cmd = [
-    `printf '${script}' > /tmp/s`,
-    'chmod +x /tmp/s',
-    'ip link set eth0 up',
-    'udhcpc -i eth0 -s /tmp/s -q -n -t 5 && echo dhcp-ok',
+    ...dhcpCommands(),
     'ip addr show eth0',
     'ping -c 3 -W 5 10.0.2.2 && echo ping-ok',
     'dmesg | grep -i -e e1000 -e warn -e oops -e error',
@@ -45,14 +38,7 @@ test('e1000: Linux drives the 82540EM, leases an address over DHCP and pings the
     serialOutput: (b) => { out += String.fromCharCode(b); },
     nic: { mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), switch: sw },
   });
-  let status: PcStatus | null = null;
-  const t0 = performance.now();
-  while (status === null && performance.now() - t0 < 1_000_000) {
-    const s = m.step(5_000_000);
-    if (s.kind === 'idle') await new Promise((r) => setTimeout(r, Math.min(20, s.waitNs / 1e6)));
-    else if (s.kind !== 'running') status = s;
-    else await new Promise((r) => setImmediate(r));
-  }
+  const [status] = await runMachines([m], 1_000_000, 5_000_000);
   const c = ep.counters;
   const why = `\n--- guest ---\n${out.slice(-4000)}\n--- endpoint ---\n${JSON.stringify(c)}`;
   assert.match(out, /e1000 0000:00:03\.0 eth0: \(PCI:33MHz:32-bit\) 52:54:00:12:34:56/, why);

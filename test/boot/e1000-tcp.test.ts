@@ -7,9 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { initrdPath, kernelPath, runMachines } from './testing/guests.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc.js';
 import { PvhMachine } from '../../src/machine/pvh.js';
 import { XenHost } from '../../src/machine/xen-host.js';
@@ -17,8 +16,6 @@ import { VirtualSwitch } from '../../src/net/switch.js';
 import { kernelElf } from '../../src/loader/kernel-payload.js';
 import { nodeDecompress } from '../../src/host/node/decompress.js';
 
-const root = join(fileURLToPath(import.meta.url), '../../../..');
-const kernelPath = join(root, 'guest/vmlinuz'), initrdPath = join(root, 'guest/initramfs.cpio.gz');
 
 test('e1000 PC domain and PVH netfront domain exchange MiBs over TCP with matching md5', { timeout: 1_200_000 }, async (t) => {
   if (!existsSync(kernelPath)) return t.skip('guest/ not built (scripts/guest-kit.sh)');
@@ -64,21 +61,7 @@ test('e1000 PC domain and PVH netfront domain exchange MiBs over TCP with matchi
     serialOutput: (b) => { cli += String.fromCharCode(b); },
     nic: { mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x01), switch: sw },
   });
-  const step = [(n: number) => pvh.step(n), (n: number) => pc.step(n)];
-  const done: (string | null)[] = [null, null];
-  const waitUntil = [0, 0];
-  const t0 = performance.now();
-  while (done.some((d) => d === null) && performance.now() - t0 < 1_000_000) {
-    let busy = false;
-    for (let k = 0; k < 2; k++) {
-      if (done[k] || performance.now() < waitUntil[k]) continue;
-      const s = step[k](1_000_000);
-      if (s.kind === 'running') busy = true;
-      else if (s.kind === 'idle') waitUntil[k] = performance.now() + Math.min(20, s.waitNs / 1e6);
-      else done[k] = s.kind;
-    }
-    await new Promise((r) => (busy ? setImmediate(r) : setTimeout(r, 2)));
-  }
+  const done = (await runMachines<{ kind: string; waitNs?: number }>([pvh, pc])).map((d) => d?.kind ?? null);
   const why = `\n--- server (pvh) ---\n${srv.slice(-1500)}\n--- client (e1000) ---\n${cli.slice(-2500)}`;
   assert.match(cli, /ping-ok/, why);
   assert.match(cli, /nc-done/, why);

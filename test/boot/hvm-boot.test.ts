@@ -7,15 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { repoRoot, runMachines } from './testing/guests.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { HvmMachine, type HvmStatus } from '../../src/machine/hvm.js';
+import { HvmMachine } from '../../src/machine/hvm.js';
 import { MemoryBlockStore } from '../../src/pv/block/block-store.js';
 
-const root = join(fileURLToPath(import.meta.url), '../../../..');
 const BIOS = '/usr/share/seabios/bios-256k.bin';
 const tools = ['/usr/sbin/sfdisk', '/usr/sbin/mkfs.vfat', '/usr/bin/mcopy', '/usr/bin/syslinux', '/usr/lib/syslinux/mbr/mbr.bin', BIOS];
 const missingTool = tools.find((t) => !existsSync(t));
@@ -28,7 +27,7 @@ function makeDisk(append: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'tsxen-hvm-'));
   try {
     const img = join(dir, 'boot.img');
-    execFileSync('bash', [join(root, 'scripts/make-disk.sh'), img, '--size', '32', '--append', append], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('bash', [join(repoRoot, 'scripts/make-disk.sh'), img, '--size', '32', '--append', append], { stdio: ['ignore', 'ignore', 'pipe'] });
     return new Uint8Array(readFileSync(img));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,15 +65,9 @@ test('HVM: SeaBIOS -> MBR -> SYSLINUX -> the stock kernel to userland; ata_piix 
     serialOutput: (b) => { serial += String.fromCharCode(b); },
     disks: [store(boot), second],
   });
-  let status: HvmStatus | { kind: 'limit' } = { kind: 'limit' };
-  const t0 = performance.now();
-  while (performance.now() - t0 < 540_000) {
-    const s = m.step(2_000_000);
-    if (s.kind === 'idle') await new Promise((r) => setTimeout(r, 1));
-    else if (s.kind !== 'running') { status = s; break; }
-  }
+  const [status] = await runMachines([m], 540_000, 2_000_000);
   const tail = serial.split('\n').slice(-25).join('\n');
-  assert.equal(status.kind, 'poweroff', `status ${JSON.stringify(status)}; serial tail:\n${tail}`);
+  assert.equal(status?.kind, 'poweroff', `status ${JSON.stringify(status)}; serial tail:\n${tail}`);
   assert.match(serial, /SeaBIOS \(version 1\.\d+/);
   assert.match(serial, /SYSLINUX 6\.\d+/);
   assert.match(serial, /BOOT_IMAGE=\/vmlinuz console=ttyS0 quiet/, 'SYSLINUX passed its command line');

@@ -10,18 +10,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dhcpCommands, initrdPath, kernelPath, runMachines } from './testing/guests.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { PvhMachine, type PvhStatus } from '../../src/machine/pvh.js';
+import { PvhMachine } from '../../src/machine/pvh.js';
 import { XenHost } from '../../src/machine/xen-host.js';
 import { VirtualSwitch } from '../../src/net/switch.js';
 import { HostEndpoint } from '../../src/net/host-endpoint/index.js';
 import { kernelElf } from '../../src/loader/kernel-payload.js';
 import { nodeDecompress } from '../../src/host/node/decompress.js';
 
-const root = join(fileURLToPath(import.meta.url), '../../../..');
-const kernelPath = join(root, 'guest/vmlinuz'), initrdPath = join(root, 'guest/initramfs.cpio.gz');
 
 test('a PVH guest leases an address from the host endpoint with udhcpc and pings it', { timeout: 1_200_000 }, async (t) => {
   if (!existsSync(kernelPath)) return t.skip('guest/ not built (scripts/guest-kit.sh)');
@@ -31,12 +28,8 @@ test('a PVH guest leases an address from the host endpoint with udhcpc and pings
   const sw = new VirtualSwitch();
   const ep = new HostEndpoint();
   ep.attach(sw);
-  const script = '#!/bin/sh\\n[ $1 = bound ] && ip addr add $ip/$mask dev $interface && ip route add default via $router\\nexit 0\\n';
   const cmd = [
-    `printf '${script}' > /tmp/s`,
-    'chmod +x /tmp/s',
-    'ip link set eth0 up',
-    'udhcpc -i eth0 -s /tmp/s -q -n -t 5 && echo dhcp-ok',
+    ...dhcpCommands(),
     'ip addr show eth0',
     'ip route',
     'ping -c 3 -W 5 10.0.2.2 && echo ping-ok',
@@ -51,19 +44,7 @@ test('a PVH guest leases an address from the host endpoint with udhcpc and pings
     consoleOutput: (b) => { out += dec.decode(b, { stream: true }); },
     vifs: [{ mac: '00:16:3e:00:00:01', switch: sw }],
   });
-  let done: PvhStatus | null = null;
-  let waitUntil = 0;
-  const t0 = performance.now();
-  while (done === null && performance.now() - t0 < 1_000_000) {
-    let busy = false;
-    if (performance.now() >= waitUntil) {
-      const s = m.step(1_000_000);
-      if (s.kind === 'running') busy = true;
-      else if (s.kind === 'idle') waitUntil = performance.now() + Math.min(20, s.waitNs / 1e6);
-      else done = s;
-    }
-    await new Promise((r) => (busy ? setImmediate(r) : setTimeout(r, 2)));
-  }
+  const [done] = await runMachines([m]);
   const c = ep.counters;
   const why = `\n--- guest ---\n${out.slice(-2500)}\n--- endpoint ---\n${JSON.stringify(c)}`;
   assert.match(out, /dhcp-ok/, why);

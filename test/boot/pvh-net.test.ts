@@ -5,17 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { initrdPath, kernelPath, runMachines } from './testing/guests.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { PvhMachine, type PvhStatus } from '../../src/machine/pvh.js';
+import { PvhMachine } from '../../src/machine/pvh.js';
 import { XenHost } from '../../src/machine/xen-host.js';
 import { VirtualSwitch } from '../../src/net/switch.js';
 import { kernelElf } from '../../src/loader/kernel-payload.js';
 import { nodeDecompress } from '../../src/host/node/decompress.js';
 
-const root = join(fileURLToPath(import.meta.url), '../../../..');
-const kernelPath = join(root, 'guest/vmlinuz'), initrdPath = join(root, 'guest/initramfs.cpio.gz');
 
 test('two PVH domains ping each other and transfer a file over xen-netfront', { timeout: 1_200_000 }, async (t) => {
   if (!existsSync(kernelPath)) return t.skip('guest/ not built (scripts/guest-kit.sh)');
@@ -46,20 +43,7 @@ test('two PVH domains ping each other and transfer a file over xen-netfront', { 
     consoleOutput: (b) => { outs[k] += dec[k].decode(b, { stream: true }); },
     vifs: [{ mac: `00:16:3e:00:00:0${k + 1}`, switch: sw }],
   }));
-  const done: (PvhStatus | null)[] = [null, null];
-  const waitUntil = [0, 0];
-  const t0 = performance.now();
-  while (done.some((d) => d === null) && performance.now() - t0 < 1_000_000) {
-    let busy = false;
-    for (let k = 0; k < 2; k++) {
-      if (done[k] || performance.now() < waitUntil[k]) continue;
-      const s = machines[k].step(1_000_000);
-      if (s.kind === 'running') busy = true;
-      else if (s.kind === 'idle') waitUntil[k] = performance.now() + Math.min(20, s.waitNs / 1e6);
-      else done[k] = s;
-    }
-    await new Promise((r) => (busy ? setImmediate(r) : setTimeout(r, 2)));
-  }
+  const done = await runMachines(machines);
   const [srv, cli] = outs;
   const why = `\n--- server ---\n${srv.slice(-1500)}\n--- client ---\n${cli.slice(-1500)}`;
   assert.match(cli, /ping-ok/, why);
